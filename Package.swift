@@ -1,0 +1,46 @@
+// swift-tools-version:5.9
+// serkd: a model converter and static-graph compiler for Semantics-based Relation Knowledge Distillation.
+//
+// Layers point one way: executables → ONNX/Compiler → GraphIR/Reference/Runtime → Tensor.
+import PackageDescription
+
+let package = Package(
+    name: "serkd",
+    products: [
+        .executable(name: "serkd-convert", targets: ["serkd-convert"]),
+        .executable(name: "serkd-run", targets: ["serkd-run"]),
+        .executable(name: "serkd-bench", targets: ["serkd-bench"]),
+    ],
+    targets: [
+        // C: OpenBLAS resolved with dlopen, so its kernel can be chosen before the library initialises.
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
+        // C: protoc-c output for schemas/*.proto (regenerate with scripts/regenerate-protos.sh).
+        .target(name: "CProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
+
+        // Dtypes, shapes, storage, .npy files.
+        .target(name: "Tensor"),
+        // Argument parsing and error reporting shared by the executables.
+        .target(name: "CLI", dependencies: ["Tensor"]),
+        // The graph IR: ops, shape inference, verifier, text form, .serkd files.
+        .target(name: "GraphIR", dependencies: ["Tensor", "CProto"]),
+        // Plain, obviously-correct evaluation of every core op: folding and the kernels' yardstick.
+        .target(name: "Reference", dependencies: ["GraphIR"]),
+        // ONNX ⇄ IR.
+        .target(name: "ONNX", dependencies: ["GraphIR", "Reference", "CProto"]),
+        // Kernels, BLAS, arena, executor.
+        .target(name: "Runtime", dependencies: ["Tensor", "CBLAS"]),
+        // IR → executable plan: lowering, schedule, memory plan.
+        .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
+
+        .executableTarget(name: "serkd-convert", dependencies: ["ONNX", "GraphIR", "CLI"]),
+        .executableTarget(name: "serkd-run", dependencies: ["Compiler", "Runtime", "GraphIR", "CLI"]),
+        .executableTarget(name: "serkd-bench", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "CBLAS", "CLI"]),
+
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "CProto"]),
+        .testTarget(name: "ReferenceTests", dependencies: ["Reference"]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Reference"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Reference"]),
+        .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Reference", "ONNX"]),
+    ]
+)
