@@ -107,6 +107,8 @@ extension Op {
             try require(pool.kernel.allSatisfy { $0 > 0 } && pool.strides.allSatisfy { $0 > 0 } && pool.dilations.allSatisfy { $0 > 0 },
                         "kernel, strides and dilations must be positive")
             try require(pool.pads.allSatisfy { $0 >= 0 }, "pads must be non-negative")
+            try require((0..<4).allSatisfy { pool.pads[$0] < pool.dilations[$0 % 2] * (pool.kernel[$0 % 2] - 1) + 1 },
+                        "pads \(pool.pads) must be smaller than the window \(pool.kernel), or a window could lie entirely in padding")
             var out = xs
             for axis in 0..<2 {
                 out[2 + axis] = try Self.poolExtent(xs[2 + axis], pool: pool, axis: axis)
@@ -167,8 +169,7 @@ extension Op {
 
         case .reshape(let shape):
             try arity(1...1)
-            try require(shape.dims.allSatisfy { $0 >= 0 }, "target \(shape) has negative extents")
-            try require(shape.elementCount == x!.shape.elementCount, "cannot reshape \(x!.shape) to \(shape)")
+            try require(shape.checkedElementCount == x!.shape.elementCount, "cannot reshape \(x!.shape) to \(shape)")
             return [TensorType(x!.dtype, shape)]
 
         case .transpose(let permutation):
@@ -216,26 +217,40 @@ extension Op {
 
         case .expand(let shape):
             try arity(1...1)
-            try require(Shape.broadcast(x!.shape, shape) == shape, "cannot expand \(x!.shape) to \(shape)")
+            try require(shape.checkedElementCount != nil && Shape.broadcast(x!.shape, shape) == shape, "cannot expand \(x!.shape) to \(shape)")
             return [TensorType(x!.dtype, shape)]
 
         case .pad(let pads, _, _):
             try arity(1...1)
             let xs = x!.shape
             try require(pads.count == 2 * xs.rank, "pads must have \(2 * xs.rank) entries, got \(pads.count)")
+            try require(pads.allSatisfy { abs($0) <= Self.extentLimit }, "pads \(pads) are out of range")
             let dims = (0..<xs.rank).map { xs[$0] + pads[$0] + pads[$0 + xs.rank] }
             try require(dims.allSatisfy { $0 >= 0 }, "pads \(pads) crop \(xs) below zero")
+            if case .pad(_, let mode, _) = self, mode != .constant {
+                try require((0..<xs.rank).allSatisfy { xs[$0] > 0 || (pads[$0] <= 0 && pads[$0 + xs.rank] <= 0) },
+                            "\(mode.rawValue) padding needs a non-empty axis to copy from")
+            }
             return [TensorType(x!.dtype, Shape(dims))]
 
         case .tile(let repeats):
             try arity(1...1)
             try require(repeats.count == x!.shape.rank && repeats.allSatisfy { $0 >= 0 }, "repeats \(repeats) invalid for \(x!.shape)")
-            return [TensorType(x!.dtype, Shape(zip(x!.shape.dims, repeats).map(*)))]
+            let out = Shape(zip(x!.shape.dims, repeats).map { $0.multipliedReportingOverflow(by: $1).overflow ? -1 : $0 * $1 })
+            try require(out.checkedElementCount != nil, "repeats \(repeats) make \(x!.shape) too large")
+            return [TensorType(x!.dtype, out)]
         }
     }
 
+    /// The largest extent, pad, stride or window accepted: far beyond any real model, small enough
+    /// that window arithmetic on values read from a hostile file cannot overflow.
+    static let extentLimit = 1 << 31
+
     /// Output extent of a convolution window sliding over `input`.
     static func windowExtent(_ input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, ceil: Bool) throws -> Int {
+        guard [input, kernel, stride, padding, dilation].allSatisfy({ abs($0) <= extentLimit }) else {
+            throw InvalidInput(nil, "window geometry is out of range")
+        }
         let span = dilation * (kernel - 1) + 1
         let room = input + padding - span
         guard room >= 0 else {

@@ -45,11 +45,11 @@ extension Graph {
     }
 
     static func literal(_ tensor: Tensor) -> String {
-        let values = tensor.doubles.map { value -> String in
-            switch tensor.dtype {
-            case .int64, .bool: return String(Int64(value))
-            default: return String(Float(value))
-            }
+        let values: [String]
+        switch tensor.dtype {
+        case .int64: values = tensor.int64s.map(String.init)
+        case .bool: values = tensor.bools.map { $0 ? "1" : "0" }
+        default: values = tensor.doubles.map { String(Float($0)) }
         }
         return "[" + values.joined(separator: ", ") + "]"
     }

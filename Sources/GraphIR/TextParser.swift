@@ -183,17 +183,25 @@ struct TextScanner {
         skipSpace()
         if position < characters.count && characters[position] == "<" { throw error("data is elided; only inline literals can be parsed") }
         try expect("[")
-        var values: [Double] = []
+        var tokens: [String] = []
         if !consume("]") {
-            repeat {
-                let token = try word()
-                guard let value = Double(token) else { throw error("expected a number, got '\(token)'") }
-                values.append(value)
-            } while consume(",")
+            repeat { tokens.append(try word()) } while consume(",")
             try expect("]")
         }
-        guard values.count == type.shape.elementCount else {
-            throw error("\(values.count) values for \(type)")
+        guard tokens.count == type.shape.elementCount else {
+            throw error("\(tokens.count) values for \(type)")
+        }
+        if type.dtype == .int64 {
+            // Parsed as integers: doubles would round values beyond 2^53 (INT64_MAX slice ends).
+            let values = try tokens.map { token -> Int64 in
+                guard let value = Int64(token) else { throw error("expected an integer, got '\(token)'") }
+                return value
+            }
+            return Tensor(values, shape: type.shape)
+        }
+        let values = try tokens.map { token -> Double in
+            guard let value = Double(token) else { throw error("expected a number, got '\(token)'") }
+            return value
         }
         return Tensor(doubles: values, dtype: type.dtype, shape: type.shape)
     }

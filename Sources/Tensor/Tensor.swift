@@ -119,8 +119,16 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
         case .bfloat16:
             self.init(zeros: .bfloat16, shape)
             let out = rawPointer.assumingMemoryBound(to: UInt16.self)
-            for (i, value) in values.enumerated() { out[i] = UInt16(Float(value).bitPattern >> 16) }
+            for (i, value) in values.enumerated() { out[i] = Self.bfloat16Bits(Float(value)) }
         }
+    }
+
+    /// The bfloat16 nearest to `value` (ties to even, NaN kept a NaN), as ONNX and PyTorch round.
+    public static func bfloat16Bits(_ value: Float) -> UInt16 {
+        let bits = value.bitPattern
+        if value.isNaN { return UInt16(bits >> 16) | 0x0040 }
+        let rounding = 0x7FFF + ((bits >> 16) & 1)
+        return UInt16((bits &+ rounding) >> 16)
     }
 
     /// Whether two tensors have the same dtype, shape and bytes.
@@ -130,9 +138,13 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
 
     /// `f32[2,3]` followed by up to eight elements.
     public var description: String {
-        let values = doubles
-        let head = values.prefix(8).map { dtype == .float32 ? String(Float($0)) : String(Int64($0)) }
-        return "\(dtype.shortName)\(shape) [\(head.joined(separator: ", "))\(values.count > 8 ? ", …" : "")]"
+        let head: [String]
+        switch dtype {
+        case .int64: head = int64s.prefix(8).map(String.init)
+        case .bool: head = bools.prefix(8).map { $0 ? "1" : "0" }
+        default: head = doubles.prefix(8).map { String(Float($0)) }
+        }
+        return "\(dtype.shortName)\(shape) [\(head.joined(separator: ", "))\(elementCount > 8 ? ", …" : "")]"
     }
 }
 

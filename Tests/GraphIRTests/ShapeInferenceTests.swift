@@ -47,3 +47,27 @@ import Testing
         #expect(try infer(.reduce(.sum, axes: [0, 2], keepDims: true), f32(2, 3, 4)) == [f32(1, 3, 1)])
     }
 }
+
+@Suite struct HostileGeometryTests {
+    @Test func absurdWindowGeometryIsRefusedNotTrapped() {
+        let conv = Op.conv(Convolution(strides: [1, 1], pads: [Int.max / 2, 0, Int.max / 2, 0], dilations: [1, 1], groups: 1))
+        #expect(throws: InvalidInput(nil, "window geometry is out of range")) {
+            try conv.outputTypes(for: [TensorType(.float32, [1, 1, 4, 4]), TensorType(.float32, [1, 1, 3, 3])])
+        }
+        #expect(throws: InvalidInput.self) {
+            try Op.reshape(Shape([Int.max, 4])).outputTypes(for: [TensorType(.float32, [4])])
+        }
+    }
+
+    @Test func poolingPadsMustBeSmallerThanTheWindow() {
+        let pool = Op.maxPool(Pooling(kernel: [2, 2], strides: [1, 1], pads: [2, 0, 0, 0]))
+        #expect(throws: InvalidInput.self) { try pool.outputTypes(for: [TensorType(.float32, [1, 1, 4, 4])]) }
+    }
+
+    @Test func reflectPaddingOfAnEmptyAxisIsRefused() {
+        let pad = Op.pad(pads: [1, 1], mode: .reflect, value: 0)
+        #expect(throws: InvalidInput(nil, "reflect padding needs a non-empty axis to copy from")) {
+            try pad.outputTypes(for: [TensorType(.float32, [0])])
+        }
+    }
+}

@@ -59,3 +59,21 @@ import Testing
         #expect(error?.problem == "node 'fc1' (matmul): inner extents differ: [2,3] · [4,5]")
     }
 }
+
+@Suite struct TextLiteralTests {
+    @Test func int64ConstantsBeyondDoublePrecisionRoundTrip() throws {
+        var graph = Graph(name: "ends")
+        let ends = graph.addConstant("ends", Tensor([Int64.max, (1 << 53) + 1, Int64.min], shape: [3]))
+        graph.outputs = [ends]
+        let text = graph.text
+        #expect(text.contains("[9223372036854775807, 9007199254740993, -9223372036854775808]"))
+        #expect(try Graph(text: text).tensors[ends]!.int64s == [Int64.max, (1 << 53) + 1, Int64.min])
+    }
+
+    @Test func bfloat16RoundsToNearestEven() {
+        // 1 + 2^-8 lies exactly between two bfloat16 values: ties go to the even one (1.0);
+        // 1 + 3·2^-9 rounds up to 1 + 2^-7.
+        let tensor = Tensor(doubles: [1 + 1.0 / 256, 1 + 3.0 / 512, -2.5], dtype: .bfloat16, shape: [3])
+        #expect(tensor.doubles == [1, 1 + 1.0 / 128, -2.5])
+    }
+}
