@@ -17,6 +17,10 @@ let package = Package(
         // C: protoc-c output for schemas/*.proto (regenerate with scripts/regenerate-protos.sh).
         .target(name: "CProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
 
+        // C: system zlib (PNG, gzip) and a libjpeg-turbo wrapper that turns its longjmp errors into return codes.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+
         // Dtypes, shapes, storage, .npy files.
         .target(name: "Tensor"),
         // Argument parsing and error reporting shared by the executables.
@@ -27,20 +31,29 @@ let package = Package(
         .target(name: "Reference", dependencies: ["GraphIR"]),
         // ONNX ⇄ IR.
         .target(name: "ONNX", dependencies: ["GraphIR", "Reference", "CProto"]),
+        // Datasets, image decoding, augmentation, batching.
+        .target(name: "Data", dependencies: ["Tensor", "CZlib", "CJPEG"]),
         // Kernels, BLAS, arena, executor.
         .target(name: "Runtime", dependencies: ["Tensor", "CBLAS"]),
+        // Reverse-mode differentiation of IR graphs.
+        .target(name: "Autodiff", dependencies: ["GraphIR"]),
+        // SeRKD as graph builders: losses, superpixel tokens, models, the training step.
+        .target(name: "Distill", dependencies: ["GraphIR", "Autodiff", "ONNX"]),
         // IR → executable plan: lowering, schedule, memory plan.
         .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
 
         .executableTarget(name: "serkd-convert", dependencies: ["ONNX", "GraphIR", "CLI"]),
-        .executableTarget(name: "serkd-run", dependencies: ["Compiler", "Runtime", "GraphIR", "CLI"]),
+        .executableTarget(name: "serkd-run", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "CLI"]),
         .executableTarget(name: "serkd-bench", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "CBLAS", "CLI"]),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "CProto"]),
         .testTarget(name: "ReferenceTests", dependencies: ["Reference"]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Reference"]),
+        .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Reference"]),
+        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Reference", "Compiler", "Runtime"]),
+        .testTarget(name: "DistillTests", dependencies: ["Distill", "Autodiff", "Reference", "Compiler", "Runtime", "ONNX"]),
         .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Reference", "ONNX"]),
     ]
 )

@@ -52,6 +52,27 @@ extension Op {
         case .expand(let shape): return [("shape", .ints(shape.dims))]
         case .pad(let pads, let mode, let value): return [("pads", .ints(pads)), ("mode", .string(mode.rawValue)), ("value", .float(value))]
         case .tile(let repeats): return [("repeats", .ints(repeats))]
+        case .convBackwardData(let c, let size): return Op.conv(c).attributes + [("input_size", .ints(size))]
+        case .convBackwardWeight(let c, let size): return Op.conv(c).attributes + [("kernel_size", .ints(size))]
+        case .maxPoolBackward(let p): return Op.maxPool(p).attributes
+        case .averagePoolBackward(let p, let size): return Op.averagePool(p).attributes + [("input_size", .ints(size))]
+        case .unaryBackward(let f): return Op.unary(f).attributes
+        case .softmaxBackward(let axis), .logSoftmaxBackward(let axis), .layerNormBackward(let axis): return [("axis", .int(axis))]
+        case .batchNormTraining(let epsilon, let momentum): return [("epsilon", .float(epsilon)), ("momentum", .float(momentum))]
+        case .batchNormBackward: return []
+        case .scatterAdd(let axis, let shape): return [("axis", .int(axis)), ("data_shape", .ints(shape.dims))]
+        case .sliceBackward(let slice, let shape): return Op.slice(slice).attributes + [("input_shape", .ints(shape.dims))]
+        case .dropout(let ratio, let seed, let perSample):
+            return [("ratio", .float(ratio)), ("seed", .int(seed)), ("per_sample", .int(perSample ? 1 : 0))]
+        case .superpixelTokens(let c):
+            return [("height", .int(c.height)), ("width", .int(c.width)), ("grid", .int(c.grid)),
+                    ("iterations", .int(c.iterations)), ("border", .string(c.border.rawValue))]
+        case .rkdDistance(let perImage), .rkdDistanceBackward(let perImage): return [("per_image_mean", .int(perImage ? 1 : 0))]
+        case .rkdAngle(let chunk), .rkdAngleBackward(let chunk): return [("chunk", .int(chunk))]
+        case .adamW(let b1, let b2, let eps, let wd):
+            return [("beta1", .float(b1)), ("beta2", .float(b2)), ("epsilon", .float(eps)), ("weight_decay", .float(wd))]
+        case .sgd(let momentum, let nesterov, let wd):
+            return [("momentum", .float(momentum)), ("nesterov", .int(nesterov ? 1 : 0)), ("weight_decay", .float(wd))]
         }
     }
 
@@ -82,6 +103,13 @@ extension Op {
         func bool(_ key: String) throws -> Bool { try int(key) != 0 }
 
         if let f = BinaryFunction(rawValue: kindName) { self = .binary(f); return }
+        if kindName.hasSuffix("_backward"), kindName != "log_softmax_backward" {
+            let forwardName = String(kindName.dropLast("_backward".count))
+            if case .unary(let f)? = try? Op(kindName: forwardName, attributes: attributes) {
+                self = .unaryBackward(f)
+                return
+            }
+        }
         if let c = Comparison(rawValue: kindName) { self = .compare(c); return }
         if kindName.hasPrefix("reduce_"), let r = Reduction(rawValue: String(kindName.dropFirst(7))) {
             self = .reduce(r, axes: try ints("axes"), keepDims: try bool("keep_dims"))
@@ -135,6 +163,37 @@ extension Op {
             guard let mode = PadMode(rawValue: try string("mode")) else { throw InvalidInput(nil, "pad has unknown mode") }
             self = .pad(pads: try ints("pads"), mode: mode, value: try float("value"))
         case "tile": self = .tile(repeats: try ints("repeats"))
+        case "conv_backward_data", "conv_backward_weight":
+            guard case .conv(let c) = try Op(kindName: "conv", attributes: attributes) else { preconditionFailure() }
+            self = kindName == "conv_backward_data" ? .convBackwardData(c, inputSize: try ints("input_size"))
+                : .convBackwardWeight(c, kernelSize: try ints("kernel_size"))
+        case "maxpool_backward":
+            guard case .maxPool(let p) = try Op(kindName: "maxpool", attributes: attributes) else { preconditionFailure() }
+            self = .maxPoolBackward(p)
+        case "avgpool_backward":
+            guard case .averagePool(let p) = try Op(kindName: "avgpool", attributes: attributes) else { preconditionFailure() }
+            self = .averagePoolBackward(p, inputSize: try ints("input_size"))
+        case "softmax_backward": self = .softmaxBackward(axis: try int("axis"))
+        case "log_softmax_backward": self = .logSoftmaxBackward(axis: try int("axis"))
+        case "layernorm_backward": self = .layerNormBackward(axis: try int("axis"))
+        case "batchnorm_training": self = .batchNormTraining(epsilon: try float("epsilon"), momentum: try float("momentum"))
+        case "batchnorm_backward": self = .batchNormBackward
+        case "scatter_add": self = .scatterAdd(axis: try int("axis"), dataShape: Shape(try ints("data_shape")))
+        case "slice_backward":
+            guard case .slice(let slice) = try Op(kindName: "slice", attributes: attributes) else { preconditionFailure() }
+            self = .sliceBackward(slice, inputShape: Shape(try ints("input_shape")))
+        case "dropout": self = .dropout(ratio: try float("ratio"), seed: try int("seed"), perSample: try bool("per_sample"))
+        case "superpixel_tokens":
+            guard let border = SuperpixelBorder(rawValue: try string("border")) else { throw InvalidInput(nil, "unknown superpixel border") }
+            self = .superpixelTokens(SuperpixelClustering(height: try int("height"), width: try int("width"), grid: try int("grid"),
+                                                          iterations: try int("iterations"), border: border))
+        case "rkd_distance": self = .rkdDistance(perImageMean: try bool("per_image_mean"))
+        case "rkd_distance_backward": self = .rkdDistanceBackward(perImageMean: try bool("per_image_mean"))
+        case "rkd_angle": self = .rkdAngle(chunk: try int("chunk"))
+        case "rkd_angle_backward": self = .rkdAngleBackward(chunk: try int("chunk"))
+        case "adamw":
+            self = .adamW(beta1: try float("beta1"), beta2: try float("beta2"), epsilon: try float("epsilon"), weightDecay: try float("weight_decay"))
+        case "sgd": self = .sgd(momentum: try float("momentum"), nesterov: try bool("nesterov"), weightDecay: try float("weight_decay"))
         default: throw InvalidInput(nil, "unknown op '\(kindName)'")
         }
     }

@@ -71,6 +71,98 @@ public enum Op: Hashable, Sendable {
     case pad(pads: [Int], mode: PadMode, value: Float)
     /// Repeats the input `repeats[i]` times along axis i.
     case tile(repeats: [Int])
+
+    // Training: gradients of the ops above that are not themselves core-op compositions
+    /// dY, W → dX of `conv` for an input of spatial size `inputSize` ([H, W]).
+    case convBackwardData(Convolution, inputSize: [Int])
+    /// X, dY → dW of `conv` for a kernel of spatial size `kernelSize` ([kH, kW]).
+    case convBackwardWeight(Convolution, kernelSize: [Int])
+    /// X, dY → dX of `maxPool` (each window's gradient goes to its first maximum).
+    case maxPoolBackward(Pooling)
+    /// dY → dX of `averagePool` over an input of spatial size `inputSize`.
+    case averagePoolBackward(Pooling, inputSize: [Int])
+    /// X, dY → dY·f′(X).
+    case unaryBackward(UnaryFunction)
+    /// Y, dY → dX of `softmax` from its output: Y·(dY − Σ dY·Y).
+    case softmaxBackward(axis: Int)
+    /// Y, dY → dX of `logSoftmax` from its output: dY − exp(Y)·Σ dY.
+    case logSoftmaxBackward(axis: Int)
+    /// X, scale, mean, inverse std, dY → dX, dScale, dBias of `layerNorm` (dScale and dBias shaped
+    /// like scale).
+    case layerNormBackward(axis: Int)
+    /// Training-mode batch normalisation over axis 1. Inputs: X, scale, bias, running mean, running
+    /// variance. Outputs: Y, batch mean, batch inverse std, and the updated running mean and variance
+    /// (momentum-weighted, unbiased variance as PyTorch), written in place over the running inputs.
+    case batchNormTraining(epsilon: Float, momentum: Float)
+    /// X, scale, mean, inverse std, dY → dX, dScale, dBias of `batchNormTraining`.
+    case batchNormBackward
+    /// dY, indices → dData of `gather`: rows added into a zero tensor of `dataShape`.
+    case scatterAdd(axis: Int, dataShape: Shape)
+    /// dY → dX of `slice`: dY placed into a zero tensor of `inputShape`.
+    case sliceBackward(Slice, inputShape: Shape)
+    /// X, step (i64 scalar) → Y, mask. Zeroes elements (or, with `perSample`, whole samples along axis
+    /// 0: drop path) with probability `ratio` and scales the rest by 1/(1−ratio); the mask holds 0 or
+    /// 1/(1−ratio) and is shaped like X (or [B, 1, …]). The pattern depends only on (seed, step,
+    /// element), so a resumed run draws the same masks.
+    case dropout(ratio: Float, seed: Int, perSample: Bool)
+
+    // SeRKD
+    /// X [B, H·W, D] → S [B, (H/g)·(W/g), D], Q̂ [B, H·W, (H/g)·(W/g)]: superpixel tokens (METHOD §3).
+    /// S⁰ is the g×g average pool of X; each of `iterations` steps associates every token with the 3×3
+    /// neighbouring super tokens (softmax of ⟨x, s⟩/√D) and re-estimates S = Q̂ᵀX with column-normalised
+    /// Q̂. Q̂ is an output so the gradient dX = Q̂·dS treats the association as a constant (STViT).
+    /// With `iterations` 0 the result is the average pool and Q̂ its pooling matrix.
+    case superpixelTokens(SuperpixelClustering)
+    /// S_s [B, N, Ds], S_t [B, N, Dt] → RKD distance loss (scalar): smooth-L1 between the pairwise
+    /// distance matrices, each divided by its mean positive distance (per image, or per batch).
+    case rkdDistance(perImageMean: Bool)
+    /// S_s, S_t, dL (scalar) → dS_s of `rkdDistance`.
+    case rkdDistanceBackward(perImageMean: Bool)
+    /// S_s [B, N, Ds], S_t [B, N, Dt] → RKD angle loss (scalar): smooth-L1 between the cosines of all
+    /// angles ∠(j, i, k), computed from Gram matrices one anchor block of `chunk` rows at a time so no
+    /// B·N²·D tensor exists.
+    case rkdAngle(chunk: Int)
+    /// S_s, S_t, dL (scalar) → dS_s of `rkdAngle`.
+    case rkdAngleBackward(chunk: Int)
+
+    // Optimizers: outputs overwrite the corresponding inputs in place (`inPlaceOutputs`)
+    /// param, grad, m, v, learning rate (f32 scalar), step t ≥ 1 (f32 scalar) → param, m, v after one
+    /// AdamW step (decoupled weight decay, bias-corrected moments).
+    case adamW(beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float)
+    /// param, grad, velocity, learning rate (f32 scalar) → param, velocity after one SGD step with
+    /// momentum (PyTorch's form: v = μv + g + λp; p −= lr·(nesterov ? g + λp + μv : v)).
+    case sgd(momentum: Float, nesterov: Bool, weightDecay: Float)
+}
+
+/// How border super tokens treat neighbours outside the grid (METHOD §3.3).
+public enum SuperpixelBorder: String, Hashable, Sendable, CaseIterable {
+    /// STViT: missing neighbours are zero vectors whose logit 0 stays in the softmax denominator.
+    case stvit
+    /// SSN: missing neighbours are excluded from the softmax.
+    case mask
+}
+
+/// Settings of the superpixel-token clustering.
+public struct SuperpixelClustering: Hashable, Sendable {
+    /// Token grid height and width (H·W tokens).
+    public var height: Int
+    public var width: Int
+    /// Super-token cell size g: each super token starts as the mean of a g×g cell.
+    public var grid: Int
+    /// Association/update iterations (0: plain average pooling).
+    public var iterations: Int
+    public var border: SuperpixelBorder
+
+    public init(height: Int, width: Int, grid: Int = 2, iterations: Int = 1, border: SuperpixelBorder = .stvit) {
+        self.height = height
+        self.width = width
+        self.grid = grid
+        self.iterations = iterations
+        self.border = border
+    }
+
+    /// Number of super tokens.
+    public var superTokenCount: Int { (height / grid) * (width / grid) }
 }
 
 /// Transposition flags of a matrix product (the transposes cost nothing in GEMM).

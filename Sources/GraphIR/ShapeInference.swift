@@ -239,6 +239,12 @@ extension Op {
             let out = Shape(zip(x!.shape.dims, repeats).map { $0.multipliedReportingOverflow(by: $1).overflow ? -1 : $0 * $1 })
             try require(out.checkedElementCount != nil, "repeats \(repeats) make \(x!.shape) too large")
             return [TensorType(x!.dtype, out)]
+
+        case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward,
+             .softmaxBackward, .logSoftmaxBackward, .layerNormBackward, .batchNormTraining, .batchNormBackward,
+             .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
+             .rkdAngle, .rkdAngleBackward, .adamW, .sgd:
+            return try trainingOutputTypes(for: inputs)
         }
     }
 
@@ -299,6 +305,26 @@ extension Op {
         case .expand: "expand"
         case .pad: "pad"
         case .tile: "tile"
+        case .convBackwardData: "conv_backward_data"
+        case .convBackwardWeight: "conv_backward_weight"
+        case .maxPoolBackward: "maxpool_backward"
+        case .averagePoolBackward: "avgpool_backward"
+        case .unaryBackward(let f): "\(f.name)_backward"
+        case .softmaxBackward: "softmax_backward"
+        case .logSoftmaxBackward: "log_softmax_backward"
+        case .layerNormBackward: "layernorm_backward"
+        case .batchNormTraining: "batchnorm_training"
+        case .batchNormBackward: "batchnorm_backward"
+        case .scatterAdd: "scatter_add"
+        case .sliceBackward: "slice_backward"
+        case .dropout: "dropout"
+        case .superpixelTokens: "superpixel_tokens"
+        case .rkdDistance: "rkd_distance"
+        case .rkdDistanceBackward: "rkd_distance_backward"
+        case .rkdAngle: "rkd_angle"
+        case .rkdAngleBackward: "rkd_angle_backward"
+        case .adamW: "adamw"
+        case .sgd: "sgd"
         }
     }
 }

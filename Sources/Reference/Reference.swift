@@ -47,6 +47,11 @@ public enum Reference {
         case .expand: outputs = [take(inputs[0], broadcastIndices(from: inputs[0].shape, to: shape), shape: shape)]
         case .pad(let pads, let mode, let value): outputs = [try pad(inputs[0], pads: pads, mode: mode, value: value, shape: shape)]
         case .tile(let repeats): outputs = [tile(inputs[0], repeats: repeats, shape: shape)]
+        case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward,
+             .softmaxBackward, .logSoftmaxBackward, .layerNormBackward, .batchNormTraining, .batchNormBackward,
+             .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
+             .rkdAngle, .rkdAngleBackward, .adamW, .sgd:
+            outputs = try training(op, inputs, types: types)
         }
         precondition(outputs.map { TensorType($0.dtype, $0.shape) } == types, "Reference.\(op.kindName) disagrees with shape inference")
         return outputs
