@@ -1,0 +1,139 @@
+import Tensor
+
+/// Runs a plan: owns its arena (allocated once, here) and resolves every buffer to an address, so a
+/// run is just the kernel calls.
+///
+/// An executor is not reentrant: one run at a time.
+public final class Executor {
+    /// The program this executor runs.
+    public let plan: Plan
+    private let arena: TensorStorage
+    private let addresses: [UnsafeMutableRawPointer]
+
+    /// Prepares `plan` for running; allocates its arena.
+    public init(_ plan: Plan) {
+        _ = BLAS.selection
+        self.plan = plan
+        arena = TensorStorage(byteCount: plan.arenaBytes)
+        let base = arena.base
+        addresses = plan.buffers.map { buffer in
+            switch buffer.location {
+            case .arena(let offset): base + offset
+            case .persistent(let index, let byteOffset): plan.persistent[index].rawPointer + byteOffset
+            }
+        }
+    }
+
+    /// Runs the plan on `inputs` (in plan input order) and returns copies of its outputs.
+    public func run(_ inputs: [Tensor]) throws -> [Tensor] {
+        try feed(inputs)
+        for step in plan.steps { try execute(step) }
+        return plan.outputs.map(read)
+    }
+
+    /// Runs once, timing each step: seconds per step, in step order.
+    public func profile(_ inputs: [Tensor]) throws -> [Double] {
+        try feed(inputs)
+        return try plan.steps.map { step in
+            let start = DispatchTime.now().uptimeNanoseconds
+            try execute(step)
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+    }
+
+    /// The current contents of a buffer, copied out.
+    public func read(_ id: BufferID) -> Tensor {
+        let buffer = plan.buffers[id.index]
+        let tensor = Tensor(zeros: buffer.dtype, buffer.shape)
+        tensor.rawPointer.copyMemory(from: addresses[id.index], byteCount: buffer.byteCount)
+        return tensor
+    }
+
+    private func feed(_ inputs: [Tensor]) throws {
+        guard inputs.count == plan.inputs.count else {
+            throw InvalidInput(nil, "the model takes \(plan.inputs.count) inputs, got \(inputs.count)")
+        }
+        for (id, tensor) in zip(plan.inputs, inputs) {
+            let buffer = plan.buffers[id.index]
+            guard tensor.dtype == buffer.dtype, tensor.shape == buffer.shape else {
+                throw InvalidInput("input '\(buffer.name)'", "expected \(buffer.dtype.shortName)\(buffer.shape), got \(tensor.dtype.shortName)\(tensor.shape)")
+            }
+            addresses[id.index].copyMemory(from: tensor.rawPointer, byteCount: buffer.byteCount)
+        }
+    }
+
+    private func execute(_ step: Step) throws {
+        let x = step.operands.map { UnsafeRawPointer(addresses[$0.index]) }
+        let y = step.results.map { addresses[$0.index] }
+        let workspace = step.workspaceOffset.map { arena.base + $0 }
+        func f(_ p: UnsafeRawPointer) -> UnsafePointer<Float> { p.assumingMemoryBound(to: Float.self) }
+        func fm(_ p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Float> { p.assumingMemoryBound(to: Float.self) }
+        func i(_ p: UnsafeRawPointer) -> UnsafePointer<Int64> { p.assumingMemoryBound(to: Int64.self) }
+        func im(_ p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Int64> { p.assumingMemoryBound(to: Int64.self) }
+        func b(_ p: UnsafeRawPointer) -> UnsafePointer<UInt8> { p.assumingMemoryBound(to: UInt8.self) }
+        func bm(_ p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<UInt8> { p.assumingMemoryBound(to: UInt8.self) }
+        do {
+            switch step.kernel {
+            case .unary(let function, let dtype, let count):
+                if dtype == .int64 { Elementwise.apply(function, i(x[0]), im(y[0]), count: count) } else { Elementwise.apply(function, f(x[0]), fm(y[0]), count: count) }
+            case .binary(let function, let dtype, let geometry):
+                if dtype == .int64 { try Elementwise.binary(function, geometry, i(x[0]), i(x[1]), im(y[0])) } else { Elementwise.binary(function, geometry, f(x[0]), f(x[1]), fm(y[0])) }
+            case .compare(let comparison, let dtype, let geometry):
+                switch dtype {
+                case .int64: Elementwise.compare(comparison, geometry, i(x[0]), i(x[1]), bm(y[0]))
+                case .bool: Elementwise.compare(comparison, geometry, b(x[0]), b(x[1]), bm(y[0]))
+                default: Elementwise.compare(comparison, geometry, f(x[0]), f(x[1]), bm(y[0]))
+                }
+            case .select(let geometry, let elementSize):
+                Elementwise.select(geometry, condition: b(x[0]), x[1], x[2], y[0], elementSize: elementSize)
+            case .logicalNot(let count):
+                Elementwise.logicalNot(b(x[0]), bm(y[0]), count: count)
+            case .cast(let source, let target, let count):
+                Elementwise.cast(from: source, to: target, x[0], y[0], count: count)
+            case .copy(let geometry):
+                DataMovement.copy(geometry, from: x[0], to: y[0])
+            case .concat(let geometry):
+                DataMovement.concat(geometry, x, into: y[0])
+            case .gather(let geometry):
+                try DataMovement.gather(geometry, data: x[0], indices: i(x[1]), into: y[0])
+            case .pad(let geometry):
+                DataMovement.pad(geometry, from: x[0], to: y[0])
+            case .gemm(let geometry):
+                Gemm.multiply(geometry, f(x[0]), f(x[1]), bias: x.count > 2 ? f(x[2]) : nil, into: fm(y[0]))
+            case .conv2d(let geometry):
+                Conv2D.run(geometry, input: f(x[0]), weight: f(x[1]), bias: x.count > 2 ? f(x[2]) : nil, output: fm(y[0]), workspace: workspace)
+            case .maxPool(let geometry):
+                Pool2D.max(geometry, f(x[0]), fm(y[0]))
+            case .averagePool(let geometry):
+                Pool2D.average(geometry, f(x[0]), fm(y[0]))
+            case .globalAveragePool(let planes, let size):
+                Pool2D.globalAverage(planes: planes, size: size, f(x[0]), fm(y[0]))
+            case .globalMaxPool(let planes, let size):
+                Pool2D.globalMax(planes: planes, size: size, f(x[0]), fm(y[0]))
+            case .batchNorm(let layout, let epsilon):
+                Normalization.batchNorm(layout, epsilon: epsilon, f(x[0]), scale: f(x[1]), bias: f(x[2]), mean: f(x[3]), variance: f(x[4]), fm(y[0]))
+            case .layerNorm(let geometry, let hasBias):
+                Normalization.layerNorm(geometry, f(x[0]), scale: f(x[1]), bias: hasBias ? f(x[2]) : nil, fm(y[0]),
+                                        mean: fm(y[1]), inverseStandardDeviation: fm(y[2]))
+            case .softmax(let layout):
+                Normalization.softmax(layout, f(x[0]), fm(y[0]))
+            case .logSoftmax(let layout):
+                Normalization.logSoftmax(layout, f(x[0]), fm(y[0]))
+            case .reduce(let kind, let dtype, let geometry):
+                if dtype == .int64 { Reductions.reduce(kind, geometry, i(x[0]), im(y[0])) } else { Reductions.reduce(kind, geometry, f(x[0]), fm(y[0])) }
+            case .gradient(let kernel):
+                try kernel.run(x, y, workspace: workspace)
+            case .seRKD(let kernel):
+                try kernel.run(x, y, workspace: workspace)
+            case .optimizer(let kernel):
+                try kernel.run(x, y)
+            case .argMax(let layout, let dtype, let last):
+                if dtype == .int64 { Reductions.argMax(layout, selectLastIndex: last, i(x[0]), im(y[0])) } else { Reductions.argMax(layout, selectLastIndex: last, f(x[0]), im(y[0])) }
+            }
+        } catch let error as InvalidInput {
+            throw InvalidInput("node '\(step.label)'", error.problem)
+        }
+    }
+}
+
+import Dispatch
