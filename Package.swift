@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
 
         .executableTarget(name: "serkd-convert", dependencies: ["ONNX", "GraphIR", "CLI"]),
-        .executableTarget(name: "serkd-run", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "CLI"]),
+        .executableTarget(name: "serkd-run", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "Data", "CLI"]),
         .executableTarget(name: "serkd-bench", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "CBLAS", "CLI"]),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),

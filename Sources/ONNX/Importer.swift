@@ -270,6 +270,12 @@ struct Importer {
     private mutating func recordMetadata() {
         graph.metadata["source"] = String(file.split(separator: "/").last ?? Substring(file))
         graph.metadata["producer"] = message.producer
+        let properties = message.metadataProperties
+        for (key, value) in properties { graph.metadata["onnx." + key] = value }
+        // Exporters store class names under different keys (Paddle: "character", one per line).
+        if let labels = ["labels", "classes", "class_names", "character"].lazy.compactMap({ properties[$0] }).first {
+            graph.metadata["labels"] = labels
+        }
         graph.metadata["ir_version"] = String(message.irVersion)
         graph.metadata["opsets"] = ONNXDomain.describe(opsets)
         origins.externalFiles = reader.externalFiles.count

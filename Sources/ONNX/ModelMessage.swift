@@ -47,6 +47,15 @@ final class ModelMessage {
         [text(proto.pointee.producer_name), text(proto.pointee.producer_version)].filter { !$0.isEmpty }.joined(separator: " ")
     }
 
+    /// `metadata_props` as key → value.
+    var metadataProperties: [String: String] {
+        var result: [String: String] = [:]
+        for entry in messages(proto.pointee.metadata_props, proto.pointee.n_metadata_props) {
+            result[text(entry.pointee.key)] = text(entry.pointee.value)
+        }
+        return result
+    }
+
     /// The IR version the file declares.
     var irVersion: Int { proto.pointee.has_ir_version != 0 ? Int(proto.pointee.ir_version) : 0 }
 }

@@ -38,7 +38,8 @@ public enum ONNXImport {
     /// Imports the ONNX model at `path`. Errors are `InvalidInput`s naming the file.
     ///
     /// Value names are the ONNX tensor names and node names the ONNX node names; `graph.metadata`
-    /// records `source`, `producer`, `ir_version`, `opsets`, `batch` and `weights` (where the
+    /// records `source`, `producer`, `ir_version`, `opsets`, `batch`, the model's `metadata_props`
+    /// (as `onnx.<key>`, and class names as `labels`) and `weights` (where the
     /// tensors came from).
     public static func graph(fromFile path: String, options: Options = .init()) throws -> Graph {
         let message = try ModelMessage(path: path)

@@ -1,0 +1,22 @@
+import CLI
+import Tensor
+
+let usage = """
+    usage: serkd-bench <benchmark> [options]
+
+    benchmarks:
+      gemm [--size N] [--repeat R]      cblas_sgemm N³ through serkd's BLAS loader: GFLOP/s and the kernel
+      infer MODEL [--batch B] [--repeat R] [--warmup W]
+                                        inference latency of a .serkd/.onnx model on random input
+                                        (median, min; one line of JSON with --json)
+    """
+
+Tool.main("serkd-bench") {
+    var arguments = try Arguments(Array(CommandLine.arguments.dropFirst()), flags: ["help", "json"])
+    switch arguments.optionalPositional() {
+    case "gemm": try GemmBenchmark.run(&arguments)
+    case "infer": try InferenceBenchmark.run(&arguments)
+    case nil, "help": print(usage)
+    case let name?: throw InvalidInput(nil, "unknown benchmark '\(name)' (try --help)")
+    }
+}

@@ -1,0 +1,118 @@
+import CLI
+import Compiler
+import Foundation
+import GraphIR
+import ONNX
+import Runtime
+
+/// `serkd-run infer`: runs a model on an input array and prints (and optionally saves) the result.
+enum Infer {
+    static func run(_ arguments: inout Arguments) throws {
+        let modelPath = try arguments.positional("model file (.serkd or .onnx)")
+        let inputPath = arguments.option("input")
+        let imagePaths = arguments.options("image")
+        let preprocessing = try ImagePreprocessing(&arguments)
+        guard (inputPath == nil) != imagePaths.isEmpty else {
+            throw InvalidInput(nil, "give either --input X.npy or one or more --image FILE")
+        }
+        let outputPath = arguments.option("output")
+        let top = try arguments.intOption("top", in: 0...1000) ?? 5
+        let repeats = try arguments.intOption("repeat", in: 1...10000) ?? 1
+        let profile = arguments.flag("profile")
+        try arguments.finish()
+
+        let input: Tensor
+        let graph: Graph
+        if let inputPath {
+            input = try NumPyFile.read(inputPath)
+            graph = try loadModel(modelPath, batch: input.shape.rank > 0 ? input.shape[0] : nil)
+        } else {
+            graph = try loadModel(modelPath, batch: imagePaths.count)
+            guard graph.inputs.count == 1 else { throw InvalidInput(modelPath, "has \(graph.inputs.count) inputs; infer feeds exactly one") }
+            input = try preprocessing.batch(imagePaths, for: graph.type(of: graph.inputs[0]))
+        }
+        let inputName = inputPath ?? imagePaths[0]
+        guard graph.inputs.count == 1 else {
+            throw InvalidInput(modelPath, "has \(graph.inputs.count) inputs; infer feeds exactly one")
+        }
+        let expected = graph.type(of: graph.inputs[0])
+        let (plan, memory) = try Lowering.plan(graph)
+        let executor = Executor(plan)
+
+        let batches = try Batching(input: input, modelInput: expected, path: inputName)
+        var outputs: [Tensor] = []
+        var seconds: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            outputs = try batches.run { try executor.run([$0])[0] }
+            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let output = outputs.count == 1 ? outputs[0] : try Batching.join(outputs, count: input.shape[0])
+
+        let median = seconds.sorted()[seconds.count / 2]
+        print("\(modelPath): \(graph.nodes.count) nodes → \(plan.steps.count) kernels, arena \(formatBytes(memory.arenaBytes))")
+        print("input \(input.dtype.shortName)\(input.shape) → output \(output.dtype.shortName)\(output.shape) in \(String(format: "%.2f", median * 1000)) ms\(repeats > 1 ? " (median of \(repeats))" : "")")
+        if output.dtype == .float32, output.shape.rank == 2, top > 0 {
+            printTop(output, k: min(top, output.shape[1]), labels: labels(in: graph))
+        }
+        if profile { try printProfile(executor, batches.chunks[0]) }
+        if let outputPath { try NumPyFile.write(output, to: outputPath) }
+    }
+
+    /// Prints where the time goes: seconds per kernel kind, largest first.
+    static func printProfile(_ executor: Executor, _ input: Tensor) throws {
+        let seconds = try executor.profile([input])
+        var byKind: [String: (Double, Int)] = [:]
+        for (step, time) in zip(executor.plan.steps, seconds) {
+            let entry = byKind[step.kernel.name] ?? (0, 0)
+            byKind[step.kernel.name] = (entry.0 + time, entry.1 + 1)
+        }
+        let total = seconds.reduce(0, +)
+        print("profile (one run, \(String(format: "%.2f", total * 1000)) ms):")
+        for (kind, (time, count)) in byKind.sorted(by: { $0.value.0 > $1.value.0 }) {
+            print("  \(kind.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(format: "%8.2f ms %5.1f%%", time * 1000, 100 * time / total))  ×\(count)")
+        }
+    }
+
+    /// Class labels stored in the model's metadata ("labels": one per line, or comma-separated), if any.
+    static func labels(in graph: Graph) -> [String]? {
+        graph.metadata["labels"].map { text in
+            text.split(separator: text.contains("\n") ? "\n" : ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+    }
+
+    static func printTop(_ scores: Tensor, k: Int, labels: [String]?) {
+        let values = scores.floats
+        let classes = scores.shape[1]
+        for row in 0..<scores.shape[0] {
+            let slice = values[(row * classes)..<((row + 1) * classes)]
+            let best = slice.indices.sorted { slice[$0] > slice[$1] || (slice[$0] == slice[$1] && $0 < $1) }.prefix(k)
+            let text = best.map { index -> String in
+                let c = index - row * classes
+                let name = labels.flatMap { c < $0.count ? $0[c] : nil } ?? "class \(c)"
+                return "\(name) \(String(format: "%.4f", slice[index]))"
+            }
+            print("  [\(row)] " + text.joined(separator: ", "))
+        }
+    }
+}
+
+/// Loads a `.serkd` model, or imports an `.onnx` one for the given batch.
+func loadModel(_ path: String, batch: Int?) throws -> Graph {
+    if path.lowercased().hasSuffix(".onnx") {
+        return try ONNXImport.graph(fromFile: path, options: ONNXImport.Options(batch: batch))
+    }
+    return try ModelFile.read(path)
+}
+
+/// Human-readable byte counts (binary units).
+func formatBytes(_ bytes: Int) -> String {
+    let units = ["B", "KiB", "MiB", "GiB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1024 && unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+}

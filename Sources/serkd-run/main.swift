@@ -1,0 +1,31 @@
+import CLI
+import Tensor
+import Foundation
+
+let usage = """
+    usage: serkd-run <command> [options]
+
+    commands:
+      infer MODEL (--input X.npy | --image FILE...) [--output Y.npy] [--top K] [--repeat N] [--profile]
+                     [--crop-fraction 0.875] [--mean r,g,b] [--std r,g,b]   (image preprocessing)
+                     run a model (.serkd, or .onnx imported on the fly) on an input
+      --version      print the version, the CPU and the BLAS kernel in use
+    """
+
+Tool.main("serkd-run") {
+    var arguments = try Arguments(Array(CommandLine.arguments.dropFirst()), flags: ["version", "help", "profile"])
+    if arguments.flag("version") {
+        try arguments.finish()
+        printVersion()
+        return
+    }
+    if arguments.flag("help") {
+        print(usage)
+        return
+    }
+    switch arguments.optionalPositional() {
+    case "infer": try Infer.run(&arguments)
+    case nil: print(usage)
+    case let command?: throw InvalidInput(nil, "unknown command '\(command)' (try --help)")
+    }
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Inference latency of serkd against onnxruntime, measured in the same run.
+
+For each model and batch size this times onnxruntime (2 intra-op threads, all graph optimisations,
+a fresh random input) in this process and serkd through `serkd-bench infer` (release build), with
+the same number of warm-up and timed runs, and prints median latencies and the ratio
+serkd / onnxruntime (below 1 means serkd is faster). Runs alternate per model so that machine noise
+hits both sides alike.
+
+    swift build -c release
+    python3 scripts/export_models.py --only full        # writes models/*.onnx
+    python3 scripts/bench_inference.py                  # ResNet-101 and ViT-B/16, batch 1 and 8
+
+Needs numpy and onnxruntime; exits with a message if either is missing.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+try:
+    import numpy as np
+    import onnxruntime as ort
+except ImportError as error:  # pragma: no cover
+    sys.exit(f"bench_inference.py needs numpy and onnxruntime ({error}); pip install numpy onnxruntime")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_MODELS = ["models/resnet101.onnx", "models/vit_base_patch16_224_mae.onnx"]
+
+
+def time_onnxruntime(path, batch, repeats, warmup, threads):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    feed = {}
+    for model_input in session.get_inputs():
+        shape = [batch if not isinstance(d, int) or i == 0 else d for i, d in enumerate(model_input.shape)]
+        feed[model_input.name] = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
+    for _ in range(warmup):
+        session.run(None, feed)
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        session.run(None, feed)
+        seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds)) * 1000
+
+
+def time_serkd(binary, path, batch, repeats, warmup):
+    result = subprocess.run([binary, "infer", path, "--batch", str(batch), "--repeat", str(repeats),
+                             "--warmup", str(warmup), "--json"], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"serkd-bench failed on {path}: {result.stderr.strip()}")
+    return json.loads(result.stdout.strip().splitlines()[-1])["median_ms"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="*", default=DEFAULT_MODELS)
+    parser.add_argument("--batches", default="1,8")
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build/release/serkd-bench"))
+    args = parser.parse_args()
+    if not os.path.exists(args.binary):
+        sys.exit(f"{args.binary} not found: run `swift build -c release` first")
+    os.environ.setdefault("SERKD_THREADS", str(args.threads))
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
+
+    print(f"{'model':42} {'batch':>5} {'onnxruntime ms':>15} {'serkd ms':>10} {'serkd/ort':>10}")
+    for path in args.models:
+        if not os.path.exists(path):
+            sys.exit(f"{path} not found: run scripts/export_models.py --only full")
+        for batch in [int(b) for b in args.batches.split(",")]:
+            ours = time_serkd(args.binary, path, batch, args.repeat, args.warmup)
+            theirs = time_onnxruntime(path, batch, args.repeat, args.warmup, args.threads)
+            print(f"{os.path.basename(path):42} {batch:>5} {theirs:>15.1f} {ours:>10.1f} {ours / theirs:>10.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
