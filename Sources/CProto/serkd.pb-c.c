@@ -882,22 +882,24 @@ const ProtobufCEnumDescriptor serkd__dtype__descriptor =
   serkd__dtype__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue serkd__value_kind__enum_values_by_number[4] =
+static const ProtobufCEnumValue serkd__value_kind__enum_values_by_number[5] =
 {
   { "VALUE_KIND_INTERMEDIATE", "SERKD__VALUE_KIND__VALUE_KIND_INTERMEDIATE", 0 },
   { "VALUE_KIND_INPUT", "SERKD__VALUE_KIND__VALUE_KIND_INPUT", 1 },
   { "VALUE_KIND_PARAMETER", "SERKD__VALUE_KIND__VALUE_KIND_PARAMETER", 2 },
   { "VALUE_KIND_CONSTANT", "SERKD__VALUE_KIND__VALUE_KIND_CONSTANT", 3 },
+  { "VALUE_KIND_STATE", "SERKD__VALUE_KIND__VALUE_KIND_STATE", 4 },
 };
 static const ProtobufCIntRange serkd__value_kind__value_ranges[] = {
-{0, 0},{0, 4}
+{0, 0},{0, 5}
 };
-static const ProtobufCEnumValueIndex serkd__value_kind__enum_values_by_name[4] =
+static const ProtobufCEnumValueIndex serkd__value_kind__enum_values_by_name[5] =
 {
   { "VALUE_KIND_CONSTANT", 3 },
   { "VALUE_KIND_INPUT", 1 },
   { "VALUE_KIND_INTERMEDIATE", 0 },
   { "VALUE_KIND_PARAMETER", 2 },
+  { "VALUE_KIND_STATE", 4 },
 };
 const ProtobufCEnumDescriptor serkd__value_kind__descriptor =
 {
@@ -906,9 +908,9 @@ const ProtobufCEnumDescriptor serkd__value_kind__descriptor =
   "ValueKind",
   "Serkd__ValueKind",
   "serkd",
-  4,
+  5,
   serkd__value_kind__enum_values_by_number,
-  4,
+  5,
   serkd__value_kind__enum_values_by_name,
   1,
   serkd__value_kind__value_ranges,

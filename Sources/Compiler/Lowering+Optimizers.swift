@@ -4,6 +4,14 @@ import Runtime
 extension Lowering {
     /// Kernels for the optimizer updates.
     static func lowerOptimizer(_ node: Node, inputs: [TensorType], output: TensorType) throws -> OptimizerKernel {
-        throw InvalidInput("node '\(node.name)'", "no kernel for \(node.op.kindName) yet")
+        let count = inputs[0].shape.elementCount
+        switch node.op {
+        case .adamW(let beta1, let beta2, let epsilon, let weightDecay):
+            return .adamW(count: count, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+        case .sgd(let momentum, let nesterov, let weightDecay):
+            return .sgd(count: count, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
+        default:
+            preconditionFailure("\(node.op.kindName) is not an optimizer")
+        }
     }
 }

@@ -34,6 +34,9 @@ public enum ValueKind: String, Hashable, Sendable, CaseIterable {
     case parameter
     /// Fixed data: frozen weights, folded constants.
     case constant
+    /// Persistent data a training step updates in place but never differentiates: optimizer moments,
+    /// batch-norm running statistics.
+    case state
     /// Produced by a node.
     case intermediate
 }
@@ -80,7 +83,7 @@ public struct Graph: Sendable {
     public var nodes: [Node] = []
     public var inputs: [ValueID] = []
     public var outputs: [ValueID] = []
-    /// Data of every parameter and constant value.
+    /// Data of every parameter, constant and state value.
     public var tensors: [ValueID: Tensor] = [:]
     /// Free-form facts carried with the model (e.g. "batch", "source", "opsets").
     public var metadata: [String: String] = [:]
@@ -129,6 +132,13 @@ public struct Graph: Sendable {
     /// Adds fixed data.
     public mutating func addConstant(_ name: String, _ tensor: Tensor) -> ValueID {
         let id = addValue(name, TensorType(tensor.dtype, tensor.shape), kind: .constant)
+        tensors[id] = tensor
+        return id
+    }
+
+    /// Adds persistent state (optimizer moments, running statistics) holding `tensor`.
+    public mutating func addState(_ name: String, _ tensor: Tensor) -> ValueID {
+        let id = addValue(name, TensorType(tensor.dtype, tensor.shape), kind: .state)
         tensors[id] = tensor
         return id
     }
@@ -183,7 +193,7 @@ public struct Graph: Sendable {
         return result
     }
 
-    /// Values holding data (parameters and constants) in id order.
+    /// Values holding data (parameters, constants, state) in id order.
     public var dataValues: [ValueID] { tensors.keys.sorted() }
 
     /// Number of parameter elements and bytes, optionally only of one kind.

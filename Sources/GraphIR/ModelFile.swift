@@ -143,7 +143,7 @@ public enum ModelFile {
             let id = graph.addValue(name, TensorType(dtype, shape), kind: kind)
             guard id.index == index, graph[id].name == name else { throw InvalidInput(nil, "value name '\(name)' is used twice") }
             switch kind {
-            case .parameter, .constant:
+            case .parameter, .constant, .state:
                 let byteCount = count * dtype.byteSize
                 guard value.data_length == UInt64(byteCount) else {
                     throw InvalidInput(nil, "value '\(name)' \(dtype.shortName)\(shape) needs \(byteCount) bytes, header says \(value.data_length)")
@@ -250,6 +250,7 @@ extension ValueKind {
         case .input: SERKD__VALUE_KIND__VALUE_KIND_INPUT
         case .parameter: SERKD__VALUE_KIND__VALUE_KIND_PARAMETER
         case .constant: SERKD__VALUE_KIND__VALUE_KIND_CONSTANT
+        case .state: SERKD__VALUE_KIND__VALUE_KIND_STATE
         }
     }
 

@@ -26,7 +26,12 @@ extension Graph {
         }
         for (index, value) in values.enumerated() where value.kind != .intermediate {
             let id = ValueID(index)
-            let keyword = value.kind == .input ? "input" : value.kind == .parameter ? "param" : "const"
+            let keyword = switch value.kind {
+            case .input: "input"
+            case .parameter: "param"
+            case .state: "state"
+            default: "const"
+            }
             var line = "  \(keyword) %\(TextName.quote(value.name)): \(value.type)"
             if let tensor = tensors[id] {
                 line += " = " + (tensor.elementCount <= Self.inlineLimit ? Self.literal(tensor) : "<\(tensor.byteCount) bytes>")

@@ -21,7 +21,7 @@ extension Graph {
                 let key = try scanner.name()
                 try scanner.expect("=")
                 metadata[key] = try scanner.name()
-            case "input", "param", "const":
+            case "input", "param", "const", "state":
                 try scanner.expect("%")
                 let name = try scanner.name()
                 try scanner.expect(":")
@@ -31,7 +31,11 @@ extension Graph {
                 } else {
                     try scanner.expect("=")
                     let tensor = try scanner.literal(type)
-                    _ = keyword == "param" ? addParameter(name, tensor) : addConstant(name, tensor)
+                    switch keyword {
+                    case "param": _ = addParameter(name, tensor)
+                    case "state": _ = addState(name, tensor)
+                    default: _ = addConstant(name, tensor)
+                    }
                 }
             case "output":
                 repeat {

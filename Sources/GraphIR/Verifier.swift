@@ -5,7 +5,7 @@ import Tensor
 /// - every value is defined once: by the graph (input, parameter, constant) or by one node output;
 /// - each node comes after the producers of its inputs;
 /// - node output types are what shape inference gives for its input types;
-/// - parameters and constants, and only they, carry data of their declared type;
+/// - parameters, constants and state, and only they, carry data of their declared type;
 /// - graph outputs are defined.
 public enum Verifier {
     /// Throws an `InvalidInput` naming the first broken invariant.
@@ -15,7 +15,7 @@ public enum Verifier {
         for (index, value) in graph.values.enumerated() {
             let id = ValueID(index)
             switch value.kind {
-            case .parameter, .constant:
+            case .parameter, .constant, .state:
                 guard let tensor = graph.tensors[id] else { throw fail("\(value.kind.rawValue) '\(value.name)' has no data") }
                 guard tensor.dtype == value.type.dtype && tensor.shape == value.type.shape else {
                     throw fail("data of '\(value.name)' is \(tensor.dtype.shortName)\(tensor.shape), declared \(value.type)")

@@ -41,7 +41,8 @@ typedef enum _Serkd__ValueKind {
   SERKD__VALUE_KIND__VALUE_KIND_INTERMEDIATE = 0,
   SERKD__VALUE_KIND__VALUE_KIND_INPUT = 1,
   SERKD__VALUE_KIND__VALUE_KIND_PARAMETER = 2,
-  SERKD__VALUE_KIND__VALUE_KIND_CONSTANT = 3
+  SERKD__VALUE_KIND__VALUE_KIND_CONSTANT = 3,
+  SERKD__VALUE_KIND__VALUE_KIND_STATE = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SERKD__VALUE_KIND)
 } Serkd__ValueKind;
 
@@ -96,7 +97,7 @@ struct  Serkd__Value
   int64_t *shape;
   Serkd__ValueKind kind;
   /*
-   * Parameters and constants: byte range of the data, relative to the start of the data section.
+   * Parameters, constants and state: byte range of the data, relative to the start of the data section.
    */
   uint64_t data_offset;
   uint64_t data_length;
