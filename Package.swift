@@ -38,7 +38,7 @@ let package = Package(
         // Reverse-mode differentiation of IR graphs.
         .target(name: "Autodiff", dependencies: ["GraphIR"]),
         // SeRKD as graph builders: losses, superpixel tokens, models, the training step.
-        .target(name: "Distill", dependencies: ["GraphIR", "Autodiff", "ONNX"]),
+        .target(name: "Distill", dependencies: ["GraphIR", "Autodiff", "Compiler", "Data", "ONNX"]),
         // IR → executable plan: lowering, schedule, memory plan.
         .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
 
@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Reference"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Reference", "Compiler", "Runtime"]),
-        .testTarget(name: "DistillTests", dependencies: ["Distill", "Autodiff", "Reference", "Compiler", "Runtime", "ONNX"]),
+        .testTarget(name: "DistillTests", dependencies: ["Distill", "Autodiff", "Reference", "Compiler", "Runtime", "ONNX", "Data"]),
         .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Reference", "ONNX"]),
     ]
 )

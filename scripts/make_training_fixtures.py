@@ -15,6 +15,10 @@ Two cases (METHOD.md §11 and §9), each with fixed weights and one fixed batch:
           maps are tokenised by average pooling with strides 4/2/1 (4x4 tokens each), clustered
           into superpixel tokens, and Σ_stages γ·D + δ·A is added to softCE + α·KD on the logits.
 
+The step itself runs in float64 (models converted after export, float32 weights represented
+exactly), so the fixtures are the exact values of these formulas: RKD's Gram-trick pdist cancels
+badly in float32 on large ReLU features, and the yardstick must not carry that error.
+
 Then one AdamW step (lr 1e-3, betas 0.9/0.999, eps 1e-8, weight decay 0.05 except on 1-D
 parameters and pos_embed/cls_token/dist_token, like timm's optimizer factory for DeiT).
 
@@ -108,7 +112,11 @@ def record(arrays, prefix, mapping, values):
     for onnx_name, (name, transposed) in mapping.items():
         if name in values:
             v = values[name].detach().numpy()
-            arrays[f"{prefix}/{onnx_name}"] = (v.T if transposed else v).astype(np.float32)
+            arrays[f"{prefix}/{onnx_name}"] = np.ascontiguousarray(v.T if transposed else v, dtype=np.float32)
+
+
+def f32(t):
+    return t.detach().numpy().astype(np.float32)
 
 
 def node_output(path, suffix):
@@ -136,9 +144,12 @@ def vit_case(generator):
     x = torch.randn((SETTINGS["batch"], 3, 32, 32), generator=generator)
     labels = torch.randint(0, 10, (SETTINGS["batch"],), generator=generator)
     targets = soft_targets(labels, 10, SETTINGS["label_smoothing"])
-    params = dict(student.named_parameters())
-    mapping = onnx_layout(student_path, params)
+    mapping = onnx_layout(student_path, dict(student.named_parameters()))
     initial_proj = {k: v.detach().clone() for k, v in proj.named_parameters()}
+    for model in (student, teacher, proj):
+        model.double()
+    x, targets = x.double(), targets.double()
+    params = dict(student.named_parameters())
 
     student.train()
     student.set_distilled_training(True)  # DeiT training: both heads, not their mean
@@ -159,18 +170,18 @@ def vit_case(generator):
     terms["angle"] = ref.rkd_angle(s_s, s_t)
     total = terms["ce"] + s["alpha"] * terms["kd"] + s["beta"] * terms["feat"] + s["gamma"] * terms["distance"] + s["delta"] * terms["angle"]
     total.backward()
-    arrays = {"input": x.numpy(), "labels": labels.numpy().astype(np.int64), "targets": targets.numpy()}
+    arrays = {"input": f32(x), "labels": labels.numpy().astype(np.int64), "targets": f32(targets)}
     for name, value in terms.items():
-        arrays[f"loss/{name}"] = np.float32(value.item())
-    arrays["loss/total"] = np.float32(total.item())
+        arrays[f"loss/{name}"] = np.float64(value.item())
+    arrays["loss/total"] = np.float64(total.item())
     record(arrays, "grad", mapping, {n: p.grad for n, p in params.items()})
     for name, p in proj.named_parameters():
-        arrays[f"initial/proj.{name}"] = initial_proj[name].numpy()
-        arrays[f"grad/proj.{name}"] = p.grad.numpy()
+        arrays[f"initial/proj.{name}"] = f32(initial_proj[name])
+        arrays[f"grad/proj.{name}"] = f32(p.grad)
     adamw(list(student.named_parameters()) + [("proj." + n, p) for n, p in proj.named_parameters()]).step()
     record(arrays, "updated", mapping, params)
     for name, p in proj.named_parameters():
-        arrays[f"updated/proj.{name}"] = p.detach().numpy()
+        arrays[f"updated/proj.{name}"] = f32(p)
     config = dict(SETTINGS, student="vit_student.onnx", teacher="vit_teacher.onnx",
                   student_taps=dict(tokens=node_output(student_path, "blocks.1/Add_1_output_0"), prefix_tokens=2,
                                     class_logits=node_output(student_path, "/head/Gemm_output_0"),
@@ -217,9 +228,12 @@ def resnet_case(generator):
     x = torch.randn((SETTINGS["batch"], 3, 64, 64), generator=generator)
     labels = torch.randint(0, 10, (SETTINGS["batch"],), generator=generator)
     targets = soft_targets(labels, 10, SETTINGS["label_smoothing"])
+    mapping = onnx_layout(student_path, {**dict(student.named_parameters()), **dict(student.named_buffers())})
+    for model in (student, teacher):
+        model.double()
+    x, targets = x.double(), targets.double()
     params = dict(student.named_parameters())
     buffers = dict(student.named_buffers())
-    mapping = onnx_layout(student_path, {**params, **buffers})
 
     student.train()
     teacher.eval()
@@ -240,10 +254,10 @@ def resnet_case(generator):
         terms["angle"] = terms["angle"] + ref.rkd_angle(s_s, s_t)
     total = terms["ce"] + s["alpha"] * terms["kd"] + s["gamma"] * terms["distance"] + s["delta"] * terms["angle"]
     total.backward()
-    arrays = {"input": x.numpy(), "labels": labels.numpy().astype(np.int64), "targets": targets.numpy()}
+    arrays = {"input": f32(x), "labels": labels.numpy().astype(np.int64), "targets": f32(targets)}
     for name, value in terms.items():
-        arrays[f"loss/{name}"] = np.float32(value.item())
-    arrays["loss/total"] = np.float32(total.item())
+        arrays[f"loss/{name}"] = np.float64(value.item())
+    arrays["loss/total"] = np.float64(total.item())
     record(arrays, "grad", mapping, {n: p.grad for n, p in params.items()})
     adamw(list(student.named_parameters())).step()
     record(arrays, "updated", mapping, {**params, **buffers})

@@ -9,6 +9,10 @@ extension Lowering {
             return .seRKD(try lowerSeRKD(node, inputs: inputs, output: output))
         case .adamW, .sgd:
             return .optimizer(try lowerOptimizer(node, inputs: inputs, output: output))
+        case .distillationKL(let temperature):
+            return .loss(.distillationKL(rows: inputs[0].shape[0], classes: inputs[0].shape[1], temperature: temperature))
+        case .distillationKLBackward(let temperature):
+            return .loss(.distillationKLBackward(rows: inputs[0].shape[0], classes: inputs[0].shape[1], temperature: temperature))
         default:
             return .gradient(try lowerGradient(node, inputs: inputs, output: output))
         }

@@ -157,7 +157,7 @@ public enum Lowering {
         case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward,
              .softmaxBackward, .logSoftmaxBackward, .layerNormBackward, .batchNormTraining, .batchNormBackward,
              .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
-             .rkdAngle, .rkdAngleBackward, .adamW, .sgd:
+             .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
             return try lowerTraining(node, inputs: inputs, output: output)
         }
     }

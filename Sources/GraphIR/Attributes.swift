@@ -69,6 +69,7 @@ extension Op {
                     ("iterations", .int(c.iterations)), ("border", .string(c.border.rawValue))]
         case .rkdDistance(let perImage), .rkdDistanceBackward(let perImage): return [("per_image_mean", .int(perImage ? 1 : 0))]
         case .rkdAngle(let chunk), .rkdAngleBackward(let chunk): return [("chunk", .int(chunk))]
+        case .distillationKL(let temperature), .distillationKLBackward(let temperature): return [("temperature", .float(temperature))]
         case .adamW(let b1, let b2, let eps, let wd):
             return [("beta1", .float(b1)), ("beta2", .float(b2)), ("epsilon", .float(eps)), ("weight_decay", .float(wd))]
         case .sgd(let momentum, let nesterov, let wd):
@@ -191,6 +192,8 @@ extension Op {
         case "rkd_distance_backward": self = .rkdDistanceBackward(perImageMean: try bool("per_image_mean"))
         case "rkd_angle": self = .rkdAngle(chunk: try int("chunk"))
         case "rkd_angle_backward": self = .rkdAngleBackward(chunk: try int("chunk"))
+        case "distillation_kl": self = .distillationKL(temperature: try float("temperature"))
+        case "distillation_kl_backward": self = .distillationKLBackward(temperature: try float("temperature"))
         case "adamw":
             self = .adamW(beta1: try float("beta1"), beta2: try float("beta2"), epsilon: try float("epsilon"), weightDecay: try float("weight_decay"))
         case "sgd": self = .sgd(momentum: try float("momentum"), nesterov: try bool("nesterov"), weightDecay: try float("weight_decay"))

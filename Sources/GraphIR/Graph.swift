@@ -207,6 +207,7 @@ public struct Graph: Sendable {
     }
 
     /// A copy without the values no node, input or output refers to, with ids renumbered densely.
+    /// Graph inputs are kept even when unused: they are the graph's calling convention.
     public func compacted() -> Graph {
         var used = Set(inputs + outputs)
         for node in nodes { used.formUnion(node.inputs); used.formUnion(node.outputs) }

@@ -125,6 +125,15 @@ public enum Op: Hashable, Sendable {
     /// S_s, S_t, dL (scalar) → dS_s of `rkdAngle`.
     case rkdAngleBackward(chunk: Int)
 
+    // Losses computed as one op for accuracy
+    /// Student logits, teacher logits [B, C] → T²·KL(softmax(t/T) ‖ softmax(s/T)), summed over classes
+    /// and averaged over the batch (Hinton's KD, PyTorch's `batchmean`). One op with double
+    /// accumulation: early in training the two distributions are close and a float32 sum of
+    /// p·(log p − log q) keeps only a few digits.
+    case distillationKL(temperature: Float)
+    /// s, t, dL → dS of `distillationKL`: dL·T·(softmax(s/T) − softmax(t/T))/B. The teacher gets none.
+    case distillationKLBackward(temperature: Float)
+
     // Optimizers: outputs overwrite the corresponding inputs in place (`inPlaceOutputs`)
     /// param, grad, m, v, learning rate (f32 scalar), step t ≥ 1 (f32 scalar) → param, m, v after one
     /// AdamW step (decoupled weight decay, bias-corrected moments).

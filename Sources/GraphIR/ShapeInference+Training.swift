@@ -162,6 +162,15 @@ extension Op {
             try scalar(2)
             return [inputs[0]]
 
+        case .distillationKL(let temperature), .distillationKLBackward(let temperature):
+            let backward = { if case .distillationKLBackward = self { return true } else { return false } }()
+            try arity(backward ? 3 : 2)
+            try floats()
+            try require(inputs[0].shape.rank == 2 && inputs[0] == inputs[1], "student \(inputs[0]) and teacher \(inputs[1]) logits must both be [B, classes]")
+            try require(temperature > 0 && temperature.isFinite, "temperature must be positive, got \(temperature)")
+            if backward { try scalar(2) }
+            return [backward ? inputs[0] : f32([])]
+
         case .adamW:
             try arity(6)
             try floats()

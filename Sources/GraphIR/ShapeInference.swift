@@ -243,7 +243,7 @@ extension Op {
         case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward,
              .softmaxBackward, .logSoftmaxBackward, .layerNormBackward, .batchNormTraining, .batchNormBackward,
              .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
-             .rkdAngle, .rkdAngleBackward, .adamW, .sgd:
+             .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
             return try trainingOutputTypes(for: inputs)
         }
     }
@@ -323,6 +323,8 @@ extension Op {
         case .rkdDistanceBackward: "rkd_distance_backward"
         case .rkdAngle: "rkd_angle"
         case .rkdAngleBackward: "rkd_angle_backward"
+        case .distillationKL: "distillation_kl"
+        case .distillationKLBackward: "distillation_kl_backward"
         case .adamW: "adamw"
         case .sgd: "sgd"
         }

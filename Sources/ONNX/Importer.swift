@@ -80,7 +80,10 @@ struct Importer {
             guard values[name] == nil else { throw InvalidInput(file, "initializer '\(name)' is defined twice") }
             let (tensor, source) = try reader.read(initializer, what: "initializer '\(name)'")
             origins.count(source)
-            values[name] = graph.addConstant(name, tensor)
+            // Float weights are parameters a training step may learn; integer data and single floats
+            // (exporters' scalar constants such as GELU's 0.5) are constants.
+            let isWeight = tensor.dtype == .float32 && tensor.elementCount > 1
+            values[name] = isWeight ? graph.addParameter(name, tensor) : graph.addConstant(name, tensor)
         }
     }
 

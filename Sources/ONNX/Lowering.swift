@@ -31,7 +31,9 @@ extension Importer {
 
     func type(_ value: ValueID) -> TensorType { graph.type(of: value) }
 
-    /// The data of a value known at import (a weight, a folded result, a bound input).
+    /// The data of a constant (a folded result, a bound input, an integer or scalar initializer):
+    /// what folding may evaluate. Parameters (float weights) are not folded, so that a training step
+    /// can still learn them.
     func constantData(_ value: ValueID) -> Tensor? {
         graph[value].kind == .constant ? graph.tensors[value] : nil
     }
@@ -40,7 +42,7 @@ extension Importer {
     /// attribute; nil when the input is omitted.
     func constantInput(_ index: Int, _ role: String) throws -> Tensor? {
         guard let value = try optionalInput(index) else { return nil }
-        guard let data = constantData(value) else {
+        guard let data = graph.tensors[value] else {
             throw LoweringError.unsupported("input \(index) ('\(role)') must be known at import, but it depends on graph inputs")
         }
         return data

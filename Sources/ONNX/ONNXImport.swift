@@ -40,7 +40,8 @@ public enum ONNXImport {
     /// Value names are the ONNX tensor names and node names the ONNX node names; `graph.metadata`
     /// records `source`, `producer`, `ir_version`, `opsets`, `batch`, the model's `metadata_props`
     /// (as `onnx.<key>`, and class names as `labels`) and `weights` (where the
-    /// tensors came from).
+    /// tensors came from). Float initializers with more than one element become `parameter` values
+    /// (weights a training step may learn, never folded); other data is `constant`.
     public static func graph(fromFile path: String, options: Options = .init()) throws -> Graph {
         let message = try ModelMessage(path: path)
         var importer = try Importer(message: message, options: options)

@@ -50,7 +50,7 @@ public enum Reference {
         case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward,
              .softmaxBackward, .logSoftmaxBackward, .layerNormBackward, .batchNormTraining, .batchNormBackward,
              .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
-             .rkdAngle, .rkdAngleBackward, .adamW, .sgd:
+             .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
             outputs = try training(op, inputs, types: types)
         }
         precondition(outputs.map { TensorType($0.dtype, $0.shape) } == types, "Reference.\(op.kindName) disagrees with shape inference")

@@ -8,6 +8,8 @@ extension Reference {
             return try seRKD(op, inputs, types: types)
         case .adamW, .sgd:
             return try optimizer(op, inputs, types: types)
+        case .distillationKL, .distillationKLBackward:
+            return [try loss(op, inputs)]
         default:
             return try gradient(op, inputs, types: types)
         }

@@ -127,6 +127,8 @@ public final class Executor {
                 try kernel.run(x, y, workspace: workspace)
             case .optimizer(let kernel):
                 try kernel.run(x, y)
+            case .loss(let kernel):
+                kernel.run(x, y)
             case .argMax(let layout, let dtype, let last):
                 if dtype == .int64 { Reductions.argMax(layout, selectLastIndex: last, i(x[0]), im(y[0])) } else { Reductions.argMax(layout, selectLastIndex: last, f(x[0]), im(y[0])) }
             }

@@ -55,6 +55,8 @@ public enum Kernel: Hashable, Sendable {
     case seRKD(SeRKDKernel)
     /// Parameter updates, in place.
     case optimizer(OptimizerKernel)
+    /// Losses computed as one kernel for accuracy.
+    case loss(LossKernel)
 
     /// Scratch bytes the kernel needs during its call.
     public var workspaceBytes: Int {
@@ -62,7 +64,6 @@ public enum Kernel: Hashable, Sendable {
         case .conv2d(let geometry): geometry.workspaceBytes
         case .gradient(let kernel): kernel.workspaceBytes
         case .seRKD(let kernel): kernel.workspaceBytes
-        case .optimizer: 0
         default: 0
         }
     }
@@ -95,6 +96,7 @@ public enum Kernel: Hashable, Sendable {
         case .gradient(let kernel): kernel.name
         case .seRKD(let kernel): kernel.name
         case .optimizer(let kernel): kernel.name
+        case .loss(let kernel): kernel.name
         }
     }
 }
