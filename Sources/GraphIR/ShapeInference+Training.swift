@@ -150,6 +150,7 @@ extension Op {
             let s = inputs[0].shape, t = inputs[1].shape
             try require(s.rank == 3 && t.rank == 3 && s[0] == t[0] && s[1] == t[1],
                         "student \(s) and teacher \(t) must be [B, N, D] with the same B and N")
+            try require(s[1] >= 2, "relations need at least 2 tokens per image, got \(s[1])")
             if case .rkdAngle(let chunk) = self { try require(chunk > 0, "chunk must be positive") }
             return [f32([])]
 
@@ -159,6 +160,8 @@ extension Op {
             let s = inputs[0].shape, t = inputs[1].shape
             try require(s.rank == 3 && t.rank == 3 && s[0] == t[0] && s[1] == t[1],
                         "student \(s) and teacher \(t) must be [B, N, D] with the same B and N")
+            try require(s[1] >= 2, "relations need at least 2 tokens per image, got \(s[1])")
+            if case .rkdAngleBackward(let chunk) = self { try require(chunk > 0, "chunk must be positive") }
             try scalar(2)
             return [inputs[0]]
 

@@ -9,6 +9,8 @@ let usage = """
       infer MODEL [--batch B] [--repeat R] [--warmup W]
                                         inference latency of a .serkd/.onnx model on random input
                                         (median, min; one line of JSON with --json)
+      rkd-angle [--batch B] [--tokens N] [--width D] [--chunk C] [--repeat R] [--json]
+                                        RKD angle loss forward+backward (Gram form): time, arena, max RSS
     """
 
 Tool.main("serkd-bench") {
@@ -16,6 +18,7 @@ Tool.main("serkd-bench") {
     switch arguments.optionalPositional() {
     case "gemm": try GemmBenchmark.run(&arguments)
     case "infer": try InferenceBenchmark.run(&arguments)
+    case "rkd-angle": try RKDAngleBenchmark.run(&arguments)
     case nil, "help": print(usage)
     case let name?: throw InvalidInput(nil, "unknown benchmark '\(name)' (try --help)")
     }
