@@ -247,8 +247,8 @@ struct Importer {
             var output = value
             if graph[value].name != name || graph.outputs.contains(value) {
                 // An alias (Identity, Dropout) or a repeated output: give the output its own value.
-                if graph[value].kind == .constant, let tensor = graph.tensors[value] {
-                    output = graph.addConstant(name, tensor)
+                if let tensor = graph.tensors[value] {
+                    output = graph[value].kind == .parameter ? graph.addParameter(name, tensor) : graph.addConstant(name, tensor)
                 } else {
                     output = try graph.apply(.identity, [value], name: name)[0]
                 }

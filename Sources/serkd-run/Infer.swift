@@ -72,6 +72,11 @@ enum Infer {
         for (kind, (time, count)) in byKind.sorted(by: { $0.value.0 > $1.value.0 }) {
             print("  \(kind.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(format: "%8.2f ms %5.1f%%", time * 1000, 100 * time / total))  ×\(count)")
         }
+        print("slowest steps:")
+        for (step, time) in zip(executor.plan.steps, seconds).sorted(by: { $0.1 > $1.1 }).prefix(12) {
+            let shapes = step.operands.map { executor.plan.buffers[$0.index].shape.description }.joined(separator: " ")
+            print("  \(String(format: "%7.2f ms", time * 1000))  \(step.kernel.name) \(step.label)  \(shapes)")
+        }
     }
 
     /// Class labels stored in the model's metadata ("labels": one per line, or comma-separated), if any.

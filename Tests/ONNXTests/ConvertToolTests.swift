@@ -108,7 +108,7 @@ struct ConvertToolTests {
         #expect(serkd.status == 0)
         #expect(serkd.output.contains("input  x: f32[1,2]"))
         #expect(serkd.output.contains("  matmul                  1"))
-        #expect(serkd.output.contains("constants: 9 (36 B)"))
+        #expect(serkd.output.contains("parameters: 9 (36 B); constants: 0 (0 B)"))
     }
 
     @Test func versionAndHelp() throws {
