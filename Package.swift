@@ -39,11 +39,13 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["GraphIR"]),
         // SeRKD as graph builders: losses, superpixel tokens, models, the training step.
         .target(name: "Distill", dependencies: ["GraphIR", "Autodiff", "Compiler", "Data", "ONNX"]),
+        // The training loop, configs, schedules, checkpoints, metrics.
+        .target(name: "Train", dependencies: ["Distill", "Data", "Compiler", "Runtime", "ONNX", "GraphIR"]),
         // IR → executable plan: lowering, schedule, memory plan.
         .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
 
         .executableTarget(name: "serkd-convert", dependencies: ["ONNX", "GraphIR", "CLI"]),
-        .executableTarget(name: "serkd-run", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "Data", "CLI"]),
+        .executableTarget(name: "serkd-run", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "Data", "Train", "CLI"]),
         .executableTarget(name: "serkd-bench", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "CBLAS", "CLI"]),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
@@ -54,6 +56,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Reference"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Reference", "Compiler", "Runtime"]),
         .testTarget(name: "DistillTests", dependencies: ["Distill", "Autodiff", "Reference", "Compiler", "Runtime", "ONNX", "Data"]),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "Distill", "Data", "Compiler", "Runtime", "GraphIR"]),
         .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Reference", "ONNX"]),
     ]
 )

@@ -4,6 +4,7 @@ import Foundation
 import GraphIR
 import ONNX
 import Runtime
+import Train
 
 /// `serkd-run infer`: runs a model on an input array and prints (and optionally saves) the result.
 enum Infer {
@@ -108,16 +109,4 @@ func loadModel(_ path: String, batch: Int?) throws -> Graph {
         return try ONNXImport.graph(fromFile: path, options: ONNXImport.Options(batch: batch))
     }
     return try ModelFile.read(path)
-}
-
-/// Human-readable byte counts (binary units).
-func formatBytes(_ bytes: Int) -> String {
-    let units = ["B", "KiB", "MiB", "GiB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1024 && unit < units.count - 1 {
-        value /= 1024
-        unit += 1
-    }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
 }

@@ -9,11 +9,15 @@ let usage = """
       infer MODEL (--input X.npy | --image FILE...) [--output Y.npy] [--top K] [--repeat N] [--profile]
                      [--crop-fraction 0.875] [--mean r,g,b] [--std r,g,b]   (image preprocessing)
                      run a model (.serkd, or .onnx imported on the fly) on an input
+      train --config RUN.json [--set key=value]… [--resume] [--steps N] [--output DIR] [--deterministic] [--quiet]
+                     train a student by distillation (or a baseline) as the config describes
+      eval MODEL --config RUN.json [--set key=value]…
+                     top-1/top-5 of a model on the config's evaluation data
       --version      print the version, the CPU and the BLAS kernel in use
     """
 
 Tool.main("serkd-run") {
-    var arguments = try Arguments(Array(CommandLine.arguments.dropFirst()), flags: ["version", "help", "profile"])
+    var arguments = try Arguments(Array(CommandLine.arguments.dropFirst()), flags: ["version", "help", "profile", "resume", "deterministic", "quiet"])
     if arguments.flag("version") {
         try arguments.finish()
         printVersion()
@@ -25,6 +29,8 @@ Tool.main("serkd-run") {
     }
     switch arguments.optionalPositional() {
     case "infer": try Infer.run(&arguments)
+    case "train": try TrainCommand.run(&arguments)
+    case "eval": try EvalCommand.run(&arguments)
     case nil: print(usage)
     case let command?: throw InvalidInput(nil, "unknown command '\(command)' (try --help)")
     }

@@ -1,0 +1,253 @@
+import Compiler
+import Data
+import Distill
+import Foundation
+import GraphIR
+import Runtime
+
+/// Runs a distillation (or baseline) training from a `RunConfig`: compiles the step once, feeds it
+/// batches with the scheduled learning rate, logs progress and metrics, evaluates every epoch, and
+/// keeps resumable checkpoints in the run folder.
+///
+/// A run is deterministic given its seed: batches are a function of (seed, epoch, step), kernels are
+/// deterministic, so resuming from a checkpoint continues bit-identically.
+public final class Trainer {
+    public let config: RunConfig
+    /// The compiled training step.
+    public let step: TrainingStep
+    let compiled: Pipeline.Result
+    let executor: Executor
+    let trainLoader: BatchLoader
+    let evalLoader: BatchLoader
+    let schedule: LearningRateSchedule
+    let student: ModelLoader.Loaded
+    let studentEvaluation: Graph
+    let teacherEvaluation: Graph?
+    let log: (String) -> Void
+    let steps: (total: Int, perEpoch: Int)
+
+    /// Where the run keeps its files.
+    public var folder: String { config.output }
+
+    /// Prepares everything (models, data, compiled step); fails before any work on bad input.
+    public init(config: RunConfig, log: @escaping (String) -> Void) throws {
+        self.config = config
+        self.log = log
+        let data = config.data
+        let (trainSource, evalSource) = try Datasets.open(data)
+
+        let student = try ModelLoader.load(config.student, batch: config.batch, data: data, seed: config.seed, role: "student")
+        self.student = student
+        let imageType = student.graph.type(of: student.graph.inputs[0])
+        guard imageType.shape == [config.batch, data.channels, data.imageSize, data.imageSize] else {
+            throw InvalidInput("student", "takes \(imageType), the data gives [\(config.batch),\(data.channels),\(data.imageSize),\(data.imageSize)] (data.channels, data.image_size)")
+        }
+        var teacher: (graph: Graph, taps: ModelTaps)?
+        if let entry = config.teacher, config.objective.usesTeacher {
+            let loaded = try ModelLoader.load(entry, batch: config.batch, data: data, seed: config.seed &+ 1, role: "teacher")
+            let adapted = try loaded.graph.adaptingInput(channels: data.channels, mean: config.student.mean, std: config.student.std,
+                                                        ownMean: entry.mean, ownStd: entry.std, role: "teacher")
+            teacher = (adapted, loaded.taps)
+        }
+        let built = try TrainingStep(student: student.graph, studentTaps: student.taps, teacher: teacher, objective: config.objective,
+                                     optimizer: config.optimizer, seed: config.seed)
+        step = built
+        compiled = try Pipeline.compile(built.graph)
+        executor = Executor(compiled.plan)
+
+        let normalization = Normalization(mean: config.student.mean, std: config.student.std)
+        let evalTransform = SampleTransform(channels: data.channels, width: data.imageSize, height: data.imageSize,
+                                            steps: [Resize(width: data.imageSize, height: data.imageSize)], normalization: normalization)
+        let trainTransform: SampleTransform
+        var mixup = Mixup.none(labelSmoothing: data.labelSmoothing)
+        if config.deterministic {
+            trainTransform = evalTransform
+        } else {
+            let erasing = data.randomErasing > 0 ? RandomErasing(probability: data.randomErasing) : nil
+            if data.randomResizedCrop {
+                trainTransform = try SampleTransform.training(size: data.imageSize, channels: data.channels, scale: data.scale[0]...data.scale[1],
+                                                              horizontalFlip: data.horizontalFlip, randAugment: data.randAugment,
+                                                              normalization: normalization, erasing: erasing)
+            } else {
+                // Small images: keep the whole image (a random resized crop of 28 px loses the object).
+                var steps: [any ImageTransform] = [Resize(width: data.imageSize, height: data.imageSize)]
+                if data.horizontalFlip > 0 { steps.append(RandomHorizontalFlip(probability: data.horizontalFlip)) }
+                if let policy = data.randAugment { steps.append(try RandAugment(config: policy, fill: normalization.meanLevels)) }
+                trainTransform = SampleTransform(channels: data.channels, width: data.imageSize, height: data.imageSize, steps: steps,
+                                                 normalization: normalization, erasing: erasing)
+            }
+            if data.mixup > 0 || data.cutmix > 0 {
+                mixup = Mixup(mixupAlpha: data.mixup, cutmixAlpha: data.cutmix, labelSmoothing: data.labelSmoothing)
+            }
+        }
+        trainLoader = BatchLoader(source: trainSource, transform: trainTransform, batchSize: config.batch, seed: config.seed,
+                                  shuffle: !config.deterministic, dropLast: true, mixup: mixup, threads: data.workers)
+        evalLoader = BatchLoader.evaluation(source: evalSource, transform: evalTransform, batchSize: config.evalBatch, threads: data.workers)
+        guard trainLoader.stepsPerEpoch > 0 else {
+            throw InvalidInput("batch", "\(config.batch) is larger than the \(trainSource.count) training samples")
+        }
+        let perEpoch = trainLoader.stepsPerEpoch
+        steps = (min(config.steps ?? Int.max, perEpoch * config.epochs), perEpoch)
+        schedule = LearningRateSchedule(peak: config.schedule.learningRate, warmupSteps: Int(config.schedule.warmupEpochs * Double(perEpoch)),
+                                        warmupLearningRate: config.schedule.warmupLearningRate,
+                                        minimumLearningRate: config.schedule.minimumLearningRate, totalSteps: steps.total)
+
+        // Evaluation graphs at the evaluation batch, sharing the trained tensors.
+        let trainedTensors = Dictionary(uniqueKeysWithValues: built.graph.dataValues.map { (built.graph[$0].name, built.graph.tensors[$0]!) })
+        var evaluation = try ModelLoader.load(config.student, batch: config.evalBatch, data: data, seed: config.seed, role: "student").graph
+        for id in evaluation.dataValues {
+            if let trained = trainedTensors["student/" + evaluation[id].name] { evaluation.tensors[id] = trained }
+        }
+        studentEvaluation = evaluation
+        if let entry = config.teacher {
+            teacherEvaluation = try ModelLoader.load(entry, batch: config.evalBatch, data: data, seed: config.seed &+ 1, role: "teacher").graph
+                .adaptingInput(channels: data.channels, mean: config.student.mean, std: config.student.std, ownMean: entry.mean, ownStd: entry.std, role: "teacher")
+        } else {
+            teacherEvaluation = nil
+        }
+    }
+
+    /// A one-paragraph description of the compiled step for the start of a run.
+    public var summary: String {
+        let memory = compiled.memory
+        let kernels = compiled.plan.steps.count
+        let parameters = step.parameterNames.reduce(0) { sum, name in sum + step.graph.type(of: step.graph.value(named: name)!).shape.elementCount }
+        return "training step: \(step.graph.nodes.count) nodes → \(kernels) kernels, arena \(formatBytes(memory.arenaBytes)) "
+            + "(lower bound \(formatBytes(memory.lowerBound)), naive \(formatBytes(memory.naiveBytes))); "
+            + "\(parameters) trained parameters; \(steps.perEpoch) steps per epoch, \(steps.total) in all"
+    }
+
+    /// Set (from any thread, e.g. a SIGINT handler) to stop after the current step: the run saves a
+    /// checkpoint and returns, to be continued with `resume`.
+    public static let interrupted = InterruptFlag()
+
+    /// Trains to the end (or to `config.steps`), starting from the run folder's checkpoint when
+    /// `resume` is set. `stopAfter` stops after that many steps as an interruption would (tests).
+    /// Returns the final evaluation, or nil when stopped early.
+    @discardableResult
+    public func run(resume: Bool, stopAfter: Int? = nil) throws -> EvaluationResult? {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var position = (epoch: 0, step: 0, best: -1.0)
+        let statePath = folder + "/last.state"
+        if resume {
+            let checkpoint = try Checkpoint.read(statePath)
+            try checkpoint.restore(into: step.graph, source: statePath)
+            position = (checkpoint.epoch, checkpoint.step, checkpoint.bestTop1)
+            log("resumed from \(statePath): epoch \(position.epoch + 1), step \(position.step)")
+        } else {
+            try AtomicFile.write(Array((config.resolved.description + "\n").utf8), to: folder + "/config.json")
+        }
+        let metrics = try MetricsLog(path: folder + "/metrics.jsonl", truncate: !resume)
+        if !resume, let teacherEvaluation {
+            let result = try Evaluator(teacherEvaluation).evaluate(evalLoader)
+            log(String(format: "teacher: top-1 %.2f%%, top-5 %.2f%% on %d images", result.top1 * 100, result.top5 * 100, result.samples))
+            metrics.append([("teacher/top1", result.top1), ("teacher/top5", result.top5), ("teacher/loss", result.loss)])
+        }
+
+        let studentEvaluator = try Evaluator(studentEvaluation)
+        var last: EvaluationResult?
+        var globalStep = position.step
+        let started = Date()
+        let firstStep = globalStep
+        while globalStep < steps.total {
+            let epoch = globalStep / steps.perEpoch
+            let stream = trainLoader.batches(epoch: epoch, startingAt: globalStep % steps.perEpoch)
+            var sums = [Double](repeating: 0, count: step.lossNames.count)
+            var window = 0
+            var windowStart = Date()
+            while globalStep < steps.total, let batch = try stream.next() {
+                if Self.interrupted.isSet || stopAfter.map({ globalStep - firstStep >= $0 }) == true {
+                    try Checkpoint(graph: step.graph, epoch: epoch, step: globalStep, bestTop1: position.best).write(to: statePath)
+                    log("stopped at step \(globalStep): checkpoint \(statePath); continue with --resume")
+                    return nil
+                }
+                let lr = schedule.learningRate(at: globalStep)
+                let outputs = try executor.run([batch.images, batch.targets, Tensor(scalar: Float(lr)), Tensor(scalar: Float(globalStep + 1))])
+                for (index, output) in outputs.prefix(sums.count).enumerated() { sums[index] += Double(output.floats[0]) }
+                globalStep += 1
+                window += 1
+                guard outputs.last!.floats[0].isFinite else {
+                    throw InvalidInput("training", "the loss became \(outputs.last!.floats[0]) at step \(globalStep): lower schedule.lr or set optimizer.clip_grad")
+                }
+                if window == config.logEvery || globalStep % steps.perEpoch == 0 || globalStep == steps.total {
+                    let seconds = Date().timeIntervalSince(windowStart)
+                    let rate = Double(window * config.batch) / max(seconds, 1e-9)
+                    let elapsed = Date().timeIntervalSince(started)
+                    let remaining = elapsed / Double(globalStep - firstStep) * Double(steps.total - globalStep)
+                    let terms = zip(step.lossNames, sums).map { name, sum in "\(name.dropFirst(5)) \(String(format: "%.4f", sum / Double(window)))" }
+                    log("epoch \(epoch + 1)/\(config.epochs) step \(globalStep)/\(steps.total) | \(terms.joined(separator: " ")) | lr \(String(format: "%.2e", lr)) | \(Int(rate)) img/s | ETA \(formatDuration(remaining))")
+                    metrics.append([("epoch", epoch + 1), ("step", globalStep), ("lr", lr), ("images_per_second", rate)]
+                                   + zip(step.lossNames, sums).map { ($0, $1 / Double(window)) })
+                    sums = sums.map { _ in 0 }
+                    window = 0
+                    windowStart = Date()
+                }
+                if globalStep % config.checkpointEvery == 0 && globalStep % steps.perEpoch != 0 && globalStep != steps.total {
+                    try Checkpoint(graph: step.graph, epoch: epoch, step: globalStep, bestTop1: position.best).write(to: statePath)
+                }
+            }
+            // End of an epoch (or of the run): evaluate and checkpoint.
+            let result = try studentEvaluator.evaluate(evalLoader)
+            last = result
+            let improved = result.top1 > position.best
+            position.best = max(position.best, result.top1)
+            log(String(format: "epoch %d: student top-1 %.2f%%, top-5 %.2f%%, loss %.4f%@", epoch + 1, result.top1 * 100, result.top5 * 100, result.loss,
+                       improved ? " (best)" : ""))
+            metrics.append([("epoch", epoch + 1), ("step", globalStep), ("eval/top1", result.top1), ("eval/top5", result.top5), ("eval/loss", result.loss)])
+            let nextEpoch = globalStep / steps.perEpoch
+            try Checkpoint(graph: step.graph, epoch: nextEpoch, step: globalStep, bestTop1: position.best).write(to: statePath)
+            try saveStudent(to: folder + "/last.serkd", top1: result.top1, epoch: epoch + 1)
+            if improved { try saveStudent(to: folder + "/best.serkd", top1: result.top1, epoch: epoch + 1) }
+        }
+        return last
+    }
+
+    /// Writes the student's inference graph (at the evaluation batch) with its current weights,
+    /// its taps and input normalisation, as a `.serkd` model.
+    func saveStudent(to path: String, top1: Double, epoch: Int) throws {
+        var graph = studentEvaluation
+        graph.metadata["taps.logits"] = student.taps.logits
+        if let d = student.taps.distillationLogits { graph.metadata["taps.distillation_logits"] = d }
+        if let tokens = student.taps.tokens {
+            graph.metadata["taps.tokens"] = tokens
+            graph.metadata["taps.prefix_tokens"] = String(student.taps.prefixTokens)
+        }
+        if !student.taps.stages.isEmpty { graph.metadata["taps.stages"] = student.taps.stages.joined(separator: ",") }
+        graph.metadata["normalization.mean"] = config.student.mean.map { String($0) }.joined(separator: ",")
+        graph.metadata["normalization.std"] = config.student.std.map { String($0) }.joined(separator: ",")
+        graph.metadata["trained.epoch"] = String(epoch)
+        graph.metadata["trained.top1"] = String(top1)
+        graph.metadata["trained.run"] = config.name
+        try ModelFile.write(graph, to: path)
+    }
+}
+
+/// A flag set asynchronously (by a signal handler) and polled by the training loop.
+public final class InterruptFlag: @unchecked Sendable {
+    private var value: sig_atomic_t = 0
+    /// Whether the flag was set.
+    public var isSet: Bool { value != 0 }
+    /// Sets the flag (async-signal-safe: a single store).
+    public func set() { value = 1 }
+}
+
+/// Human-readable byte counts (binary units).
+public func formatBytes(_ bytes: Int) -> String {
+    let units = ["B", "KiB", "MiB", "GiB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1024 && unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+}
+
+/// `1h02m`, `3m12s`, `45s`.
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "?" }
+    let s = Int(seconds.rounded())
+    if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
+    if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
+    return "\(s)s"
+}

@@ -1,0 +1,33 @@
+import CLI
+import Foundation
+import Tensor
+import Train
+
+/// `serkd-run train --config run.json [--set key=value]… [--resume] [--steps N]`: runs a
+/// distillation (or baseline) training described by a config.
+enum TrainCommand {
+    static func run(_ arguments: inout Arguments) throws {
+        guard let configPath = arguments.option("config") else { throw InvalidInput("--config", "missing (a run config, see examples/README.md)") }
+        var overrides = arguments.options("set")
+        if let steps = arguments.option("steps") { overrides.append("steps=\(steps)") }
+        if let output = arguments.option("output") { overrides.append("output=\"\(output)\"") }
+        if arguments.flag("deterministic") { overrides.append("deterministic=true") }
+        let resume = arguments.flag("resume")
+        let quiet = arguments.flag("quiet")
+        try arguments.finish()
+
+        let config = try RunConfig.load(configPath, overrides: overrides)
+        if !quiet {
+            print("config (resolved):")
+            print(config.resolved.description)
+        }
+        let trainer = try Trainer(config: config) { line in
+            print(line)
+            fflush(stdout)
+        }
+        print(trainer.summary)
+        signal(SIGINT) { _ in Trainer.interrupted.set() }
+        try trainer.run(resume: resume)
+        print("run folder: \(trainer.folder) (config.json, metrics.jsonl, last.serkd, best.serkd, last.state)")
+    }
+}
