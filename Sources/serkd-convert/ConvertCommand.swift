@@ -11,6 +11,7 @@ enum ConvertCommand {
         commands:
           import IN.onnx OUT.serkd [--batch N] [--dump]   lower an ONNX model to a .serkd graph
           inspect FILE                                    describe an ONNX or .serkd model
+          export IN.serkd -o OUT.onnx|OUT.safetensors     write a model for other tools
 
         serkd-convert COMMAND --help describes a command; serkd-convert --version prints the version.
         """
@@ -25,6 +26,7 @@ enum ConvertCommand {
         switch command {
         case "import": try ImportCommand.run(rest)
         case "inspect": try InspectCommand.run(rest)
+        case "export": try ExportCommand.run(rest)
         case "--help", "-h", "help": print(usage)
         case "--version": print("serkd-convert \(version)")
         default: throw InvalidInput(command, "unknown command (try serkd-convert --help)")

@@ -48,7 +48,7 @@ enum Infer {
             outputs = try batches.run { try executor.run([$0])[0] }
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        let output = outputs.count == 1 ? outputs[0] : try Batching.join(outputs, count: input.shape[0])
+        let output = input.shape == expected.shape ? outputs[0] : try Batching.join(outputs, count: input.shape[0])
 
         let median = seconds.sorted()[seconds.count / 2]
         print("\(modelPath): \(graph.nodes.count) nodes → \(plan.steps.count) kernels, arena \(formatBytes(memory.arenaBytes))")
