@@ -106,6 +106,9 @@ public struct OptimizerSettings: Hashable, Sendable {
 public struct TrainingStep {
     /// Input names.
     public static let images = "images", targets = "targets", learningRate = "learning_rate", step = "step"
+    /// The optional second student input of models with stochastic depth: the step as int64, which
+    /// seeds the drop masks (`VisionTransformer.stepInput`). The step binds it to its own `step`.
+    public static let dropPathStep = VisionTransformer.stepInput
 
     /// The whole step.
     public var graph: Graph
@@ -124,8 +127,9 @@ public struct TrainingStep {
     public init(student: Graph, studentTaps: ModelTaps, teacher: (graph: Graph, taps: ModelTaps)?, objective: DistillationObjective,
                 optimizer: OptimizerSettings, seed: UInt64 = 0, projection: (weight: Tensor, bias: Tensor)? = nil,
                 exposeGradients: Bool = false) throws {
-        guard student.inputs.count == 1 else {
-            throw InvalidInput("student", "must take exactly one input (the images), it takes \(student.inputs.count)")
+        let takesStep = student.inputs.count == 2 && student[student.inputs[1]].name == Self.dropPathStep
+        guard student.inputs.count == 1 || takesStep else {
+            throw InvalidInput("student", "must take one input (the images), it takes \(student.inputs.count)")
         }
         var graph = Graph(name: "serkd-train-step")
         let imageType = student.type(of: student.inputs[0])
@@ -138,7 +142,9 @@ public struct TrainingStep {
         let step = graph.addInput(Self.step, TensorType(.float32, []))
 
         let trainingStudent = try Self.trainingMode(student, momentum: optimizer.batchNormMomentum)
-        let s = try graph.insert(trainingStudent, prefix: "student/", bindings: [trainingStudent.inputs[0]: images])
+        var bindings = [trainingStudent.inputs[0]: images]
+        if takesStep { bindings[trainingStudent.inputs[1]] = try graph.apply1(.cast(.int64), [step], name: "student/drop_path_step") }
+        let s = try graph.insert(trainingStudent, prefix: "student/", bindings: bindings)
         func studentValue(_ name: String, _ role: String) throws -> ValueID { s[try Self.tap(name, in: student, role: role)]! }
 
         var terms: [(name: String, value: ValueID, weight: Float)] = []
@@ -291,6 +297,12 @@ extension Graph {
         let bias = Tensor((0..<channels).map { _ in Float(generator.uniform(-Double(bound), Double(bound))) }, shape: [channels])
         if kind == .parameter { return (addParameter("\(name).weight", weight), addParameter("\(name).bias", bias)) }
         return (addConstant("\(name).weight", weight), addConstant("\(name).bias", bias))
+    }
+
+    /// Differentiates `loss` and clips the gradients as a training step does: the clipping alone,
+    /// exposed so tests can check it.
+    public mutating func clipGradientsForTesting(of loss: ValueID, parameters: [ValueID], maxNorm: Float) throws -> [ValueID: ValueID] {
+        try clipGradients(try Autodiff.gradients(of: loss, withRespectTo: parameters, in: &self).values, maxNorm: maxNorm)
     }
 
     /// Scales all gradients by min(1, maxNorm / (‖g‖₂ + 1e-6)), PyTorch's `clip_grad_norm_`.

@@ -12,8 +12,9 @@ public enum ModelLoader {
     }
 
     /// The model of `entry` as an inference graph for `batch` images, with its taps (configured, or
-    /// inferred from its structure).
-    public static func load(_ entry: RunConfig.Model, batch: Int, data: RunConfig.DataSettings, seed: UInt64, role: String) throws -> Loaded {
+    /// inferred from its structure). `forEvaluation` builds zoo models without drop path.
+    public static func load(_ entry: RunConfig.Model, batch: Int, data: RunConfig.DataSettings, seed: UInt64, role: String,
+                            forEvaluation: Bool = false) throws -> Loaded {
         let graph: Graph
         var taps = entry.taps
         if entry.source.hasSuffix(".onnx") {
@@ -21,7 +22,7 @@ public enum ModelLoader {
         } else if entry.source.hasSuffix(".serkd") {
             graph = try rebatched(ModelFile.read(entry.source), batch: batch, source: entry.source)
         } else {
-            let zoo = try ZooModels.build(entry, batch: batch, data: data, seed: seed, role: role)
+            let zoo = try ZooModels.build(entry, batch: batch, data: data, seed: seed, role: role, forEvaluation: forEvaluation)
             graph = zoo.graph
             taps = taps ?? zoo.taps
         }

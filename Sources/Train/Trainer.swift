@@ -39,6 +39,9 @@ public final class Trainer {
         let student = try ModelLoader.load(config.student, batch: config.batch, data: data, seed: config.seed, role: "student")
         self.student = student
         let imageType = student.graph.type(of: student.graph.inputs[0])
+        guard student.graph.inputs.count == 1 || student.graph.inputs.count == 2 && student.graph[student.graph.inputs[1]].name == TrainingStep.dropPathStep else {
+            throw InvalidInput("student", "must take one input (images), it takes \(student.graph.inputs.count)")
+        }
         guard imageType.shape == [config.batch, data.channels, data.imageSize, data.imageSize] else {
             throw InvalidInput("student", "takes \(imageType), the data gives [\(config.batch),\(data.channels),\(data.imageSize),\(data.imageSize)] (data.channels, data.image_size)")
         }
@@ -94,17 +97,49 @@ public final class Trainer {
 
         // Evaluation graphs at the evaluation batch, sharing the trained tensors.
         let trainedTensors = Dictionary(uniqueKeysWithValues: built.graph.dataValues.map { (built.graph[$0].name, built.graph.tensors[$0]!) })
-        var evaluation = try ModelLoader.load(config.student, batch: config.evalBatch, data: data, seed: config.seed, role: "student").graph
+        var evaluation = try ModelLoader.load(config.student, batch: config.evalBatch, data: data, seed: config.seed, role: "student",
+                                              forEvaluation: true).graph
         for id in evaluation.dataValues {
             if let trained = trainedTensors["student/" + evaluation[id].name] { evaluation.tensors[id] = trained }
         }
         studentEvaluation = evaluation
         if let entry = config.teacher {
-            teacherEvaluation = try ModelLoader.load(entry, batch: config.evalBatch, data: data, seed: config.seed &+ 1, role: "teacher").graph
+            teacherEvaluation = try ModelLoader.load(entry, batch: config.evalBatch, data: data, seed: config.seed &+ 1, role: "teacher",
+                                                     forEvaluation: true).graph
                 .adaptingInput(channels: data.channels, mean: config.student.mean, std: config.student.std, ownMean: entry.mean, ownStd: entry.std, role: "teacher")
         } else {
             teacherEvaluation = nil
         }
+    }
+
+    /// Times one training step kernel by kernel (on the first batch, leaving the weights as they
+    /// were), and returns seconds per kernel kind and the slowest steps, for `--profile`.
+    public func profile() throws -> String {
+        let before = Checkpoint(graph: step.graph, epoch: 0, step: 0, bestTop1: -1)
+        let saved = before.tensors.mapValues { $0.copy() }
+        let batch = try trainLoader.batch(epoch: 0, step: 0)
+        let inputs = [batch.images, batch.targets, Tensor(scalar: Float(1e-4)), Tensor(scalar: Float(1))]
+        _ = try executor.run(inputs)
+        let seconds = try executor.profile(inputs)
+        var restore = before
+        restore.tensors = saved
+        try restore.restore(into: step.graph, source: "profile")
+        var byKind: [String: (Double, Int)] = [:]
+        for (kernel, time) in zip(compiled.plan.steps, seconds) {
+            let entry = byKind[kernel.kernel.name] ?? (0, 0)
+            byKind[kernel.kernel.name] = (entry.0 + time, entry.1 + 1)
+        }
+        let total = seconds.reduce(0, +)
+        var lines = [String(format: "profile: one step %.1f ms (%.0f img/s)", total * 1000, Double(config.batch) / total)]
+        for (kind, (time, count)) in byKind.sorted(by: { $0.value.0 > $1.value.0 }).prefix(16) {
+            lines.append(String(format: "  %-28@ %8.2f ms %5.1f%%  ×%d", kind as NSString, time * 1000, 100 * time / total, count))
+        }
+        lines.append("slowest steps:")
+        for (kernel, time) in zip(compiled.plan.steps, seconds).sorted(by: { $0.1 > $1.1 }).prefix(40) {
+            let shapes = kernel.operands.map { compiled.plan.buffers[$0.index].shape.description }.joined(separator: " ")
+            lines.append(String(format: "  %7.2f ms  %@ %@  %@", time * 1000, kernel.kernel.name, kernel.label, shapes))
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// A one-paragraph description of the compiled step for the start of a run.

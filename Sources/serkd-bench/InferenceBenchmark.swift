@@ -15,9 +15,14 @@ enum InferenceBenchmark {
         let json = arguments.flag("json")
         try arguments.finish()
 
-        let graph = path.lowercased().hasSuffix(".onnx")
-            ? try ONNXImport.graph(fromFile: path, options: ONNXImport.Options(batch: batch))
-            : try ModelFile.read(path)
+        let graph: Graph
+        if path.lowercased().hasSuffix(".onnx") {
+            graph = try ONNXImport.graph(fromFile: path, options: ONNXImport.Options(batch: batch))
+        } else if path.lowercased().hasSuffix(".txt") {
+            graph = try Graph(text: try String(contentsOfFile: path, encoding: .utf8))
+        } else {
+            graph = try ModelFile.read(path)
+        }
         let (plan, memory) = try Lowering.plan(graph)
         let executor = Executor(plan)
         var generator = SystemRandomNumberGenerator()

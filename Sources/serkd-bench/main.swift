@@ -5,16 +5,17 @@ let usage = """
     usage: serkd-bench <benchmark> [options]
 
     benchmarks:
-      gemm [--size N] [--repeat R]      cblas_sgemm N³ through serkd's BLAS loader: GFLOP/s and the kernel
+      gemm [--size N | --m M --n N --k K] [--transpose-a] [--transpose-b] [--repeat R]
+                                        cblas_sgemm through serkd's BLAS loader: GFLOP/s and the kernel
       infer MODEL [--batch B] [--repeat R] [--warmup W]
-                                        inference latency of a .serkd/.onnx model on random input
+                                        latency of a model (.serkd, .onnx, or IR text form .txt) on random input
                                         (median, min; one line of JSON with --json)
       rkd-angle [--batch B] [--tokens N] [--width D] [--chunk C] [--repeat R] [--json]
                                         RKD angle loss forward+backward (Gram form): time, arena, max RSS
     """
 
 Tool.main("serkd-bench") {
-    var arguments = try Arguments(Array(CommandLine.arguments.dropFirst()), flags: ["help", "json"])
+    var arguments = try Arguments(Array(CommandLine.arguments.dropFirst()), flags: ["help", "json", "transpose-a", "transpose-b"])
     switch arguments.optionalPositional() {
     case "gemm": try GemmBenchmark.run(&arguments)
     case "infer": try InferenceBenchmark.run(&arguments)

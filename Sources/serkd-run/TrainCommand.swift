@@ -14,6 +14,7 @@ enum TrainCommand {
         if arguments.flag("deterministic") { overrides.append("deterministic=true") }
         let resume = arguments.flag("resume")
         let quiet = arguments.flag("quiet")
+        let profile = arguments.flag("profile")
         try arguments.finish()
 
         let config = try RunConfig.load(configPath, overrides: overrides)
@@ -26,6 +27,10 @@ enum TrainCommand {
             fflush(stdout)
         }
         print(trainer.summary)
+        if profile {
+            print(try trainer.profile())
+            return
+        }
         signal(SIGINT) { _ in Trainer.interrupted.set() }
         try trainer.run(resume: resume)
         print("run folder: \(trainer.folder) (config.json, metrics.jsonl, last.serkd, best.serkd, last.state)")

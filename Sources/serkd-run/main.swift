@@ -9,7 +9,7 @@ let usage = """
       infer MODEL (--input X.npy | --image FILE...) [--output Y.npy] [--top K] [--repeat N] [--profile]
                      [--crop-fraction 0.875] [--mean r,g,b] [--std r,g,b]   (image preprocessing)
                      run a model (.serkd, or .onnx imported on the fly) on an input
-      train --config RUN.json [--set key=value]… [--resume] [--steps N] [--output DIR] [--deterministic] [--quiet]
+      train --config RUN.json [--set key=value]… [--resume] [--steps N] [--output DIR] [--deterministic] [--quiet] [--profile]
                      train a student by distillation (or a baseline) as the config describes
       eval MODEL --config RUN.json [--set key=value]…
                      top-1/top-5 of a model on the config's evaluation data

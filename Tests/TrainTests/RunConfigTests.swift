@@ -65,3 +65,15 @@ import Train
         #expect(throws: InvalidInput("teacher tokens tap 'nope'", "no tensor of that name in graph 'main_graph'")) { try Trainer(config: badTap) { _ in } }
     }
 }
+
+/// timm's schedule: linear warm-up, then cosine decay to the minimum at the last step.
+@Suite struct LearningRateScheduleTests {
+    @Test func warmupThenCosine() {
+        let schedule = LearningRateSchedule(peak: 1e-3, warmupSteps: 10, warmupLearningRate: 1e-6, minimumLearningRate: 1e-5, totalSteps: 110)
+        #expect(schedule.learningRate(at: 0) == 1e-6)
+        #expect(abs(schedule.learningRate(at: 5) - (1e-6 + (1e-3 - 1e-6) / 2)) < 1e-15)
+        #expect(schedule.learningRate(at: 10) == 1e-3)
+        #expect(abs(schedule.learningRate(at: 60) - (1e-5 + (1e-3 - 1e-5) / 2)) < 1e-12)
+        #expect(abs(schedule.learningRate(at: 110) - 1e-5) < 1e-15)
+    }
+}
