@@ -8,18 +8,34 @@ public enum Lowering {
     public static func plan(_ graph: Graph) throws -> (plan: Plan, memory: MemoryPlan) {
         try Verifier.verify(graph)
 
-        // Every value gets a buffer; aliases (reshape, identity) and in-place updates (optimizers,
-        // running statistics) share their source's root.
+        // Every value gets a buffer. Some share their source's: aliases (reshape, identity), in-place
+        // updates (optimizers, running statistics), and elementwise results written over an input
+        // that dies at that node (DESIGN §7: last consumer, same size, never a weight).
         var root = Array(0..<graph.values.count)
         let consumers = graph.consumers
+        let lastUse = graph.values.indices.map { consumers[$0].last ?? -1 }
+        var groupLast = lastUse
+        for output in graph.outputs { groupLast[output.index] = Int.max }
+        func merge(_ value: ValueID, into source: ValueID) {
+            let r = root[source.index]
+            root[value.index] = r
+            groupLast[r] = max(groupLast[r], groupLast[value.index])
+        }
         for (index, node) in graph.nodes.enumerated() {
-            if isAlias(node.op) { root[node.outputs[0].index] = root[node.inputs[0].index] }
+            if isAlias(node.op) {
+                merge(node.outputs[0], into: node.inputs[0])
+                continue
+            }
             for (output, input) in node.op.inPlaceOutputs {
                 let source = node.inputs[input]
                 if let later = consumers[source.index].first(where: { $0 > index }) {
                     throw InvalidInput("node '\(node.name)'", "overwrites '\(graph[source].name)', which node '\(graph.nodes[later].name)' reads afterwards")
                 }
-                root[node.outputs[output].index] = root[source.index]
+                merge(node.outputs[output], into: source)
+            }
+            if let input = reusableInput(node, graph), graph.tensors[ValueID(root[input.index])] == nil,
+               groupLast[root[input.index]] == index {
+                merge(node.outputs[0], into: input)
             }
         }
 
@@ -72,6 +88,18 @@ public enum Lowering {
                         inputs: graph.inputs.map { BufferID($0.index) }, outputs: graph.outputs.map { BufferID($0.index) },
                         persistent: persistent)
         return (plan, memory)
+    }
+
+    /// The input whose buffer an elementwise node may overwrite with its result: same dtype and shape
+    /// as the output, read element by element before the element is written (the kernels support it).
+    static func reusableInput(_ node: Node, _ graph: Graph) -> ValueID? {
+        switch node.op {
+        case .unary, .binary, .softmax, .logSoftmax:
+            let output = graph.type(of: node.outputs[0])
+            return node.inputs.first { graph.type(of: $0) == output }
+        default:
+            return nil
+        }
     }
 
     /// Ops whose result is the same bytes as their input, viewed differently.
