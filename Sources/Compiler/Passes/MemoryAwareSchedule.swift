@@ -1,0 +1,78 @@
+import GraphIR
+
+/// Reorders nodes to keep fewer bytes alive at once: greedy list scheduling that, among the nodes
+/// whose inputs are ready, runs the one that allocates least net of what it frees, and among equals
+/// the one continuing the most recent work (depth first).
+///
+/// Any topological order computes the same values; the order decides the liveness lower bound the
+/// memory planner can reach. The greedy choice finishes chains before starting new ones (a chain
+/// frees its previous activation), so a frozen teacher's transient activations die before the
+/// next ones are made, and an optimizer update runs as soon as its gradient exists, freeing it.
+/// Nodes that overwrite a value in place wait until every other reader of that value has run.
+public enum MemoryAwareSchedule {
+    /// The graph with its nodes reordered (values and ids unchanged).
+    public static func run(_ graph: Graph) -> Graph {
+        let count = graph.nodes.count
+        guard count > 1 else { return graph }
+        let producers = graph.producers
+        let consumers = graph.consumers
+        // Bytes a node adds to the arena: outputs that are new buffers (not views, not in place).
+        func allocated(_ node: Node) -> Int {
+            if case .reshape = node.op { return 0 }
+            if case .identity = node.op { return 0 }
+            let inPlace = Set(node.op.inPlaceOutputs.keys)
+            return node.outputs.enumerated().reduce(0) { sum, item in
+                inPlace.contains(item.offset) ? sum : sum + graph.type(of: item.element).byteCount
+            }
+        }
+        let kept = Set(graph.outputs)
+        // Dependencies: producers of inputs, and for in-place nodes every other reader of the value
+        // they overwrite.
+        var predecessors = [Set<Int>](repeating: [], count: count)
+        for (index, node) in graph.nodes.enumerated() {
+            for input in node.inputs { if let producer = producers[input.index] { predecessors[index].insert(producer) } }
+            for input in node.op.inPlaceOutputs.values {
+                for reader in consumers[node.inputs[input].index] where reader != index { predecessors[index].insert(reader) }
+            }
+        }
+        var successors = [[Int]](repeating: [], count: count)
+        var waiting = predecessors.map(\.count)
+        for (index, set) in predecessors.enumerated() { for p in set { successors[p].append(index) } }
+        var unscheduledReaders = consumers.map(\.count)
+        var position = [Int](repeating: -1, count: count)
+        var ready = Set((0..<count).filter { waiting[$0] == 0 })
+        var order: [Int] = []
+        order.reserveCapacity(count)
+
+        while !ready.isEmpty {
+            var best: (score: Int, recency: Int, index: Int)?
+            for index in ready {
+                let node = graph.nodes[index]
+                var freed = 0
+                var seen = Set<Int>()
+                for input in node.inputs where seen.insert(input.index).inserted {
+                    let value = graph[input]
+                    guard value.kind == .intermediate || value.kind == .input, !kept.contains(input) else { continue }
+                    let uses = node.inputs.filter { $0 == input }.count
+                    if unscheduledReaders[input.index] == uses { freed += value.type.byteCount }
+                }
+                let score = allocated(node) - freed
+                let recency = node.inputs.compactMap { producers[$0.index].map { position[$0] } }.max() ?? -1
+                if best == nil || (score, -recency, index) < (best!.score, -best!.recency, best!.index) { best = (score, recency, index) }
+            }
+            let chosen = best!.index
+            ready.remove(chosen)
+            position[chosen] = order.count
+            order.append(chosen)
+            for input in graph.nodes[chosen].inputs { unscheduledReaders[input.index] -= 1 }
+            for next in successors[chosen] {
+                waiting[next] -= 1
+                if waiting[next] == 0 { ready.insert(next) }
+            }
+        }
+        precondition(order.count == count, "the graph has a cycle")
+        var result = graph
+        result.nodes = order.map { graph.nodes[$0] }
+        return result
+    }
+}
