@@ -8,6 +8,7 @@ let package = Package(
     name: "serkd",
     products: [
         .executable(name: "serkd-convert", targets: ["serkd-convert"]),
+        .executable(name: "serkd-compile", targets: ["serkd-compile"]),
         .executable(name: "serkd-run", targets: ["serkd-run"]),
         .executable(name: "serkd-bench", targets: ["serkd-bench"]),
     ],
@@ -45,8 +46,9 @@ let package = Package(
         .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
 
         .executableTarget(name: "serkd-convert", dependencies: ["ONNX", "GraphIR", "CLI"]),
+        .executableTarget(name: "serkd-compile", dependencies: ["Compiler", "Train", "Distill", "GraphIR", "ONNX", "CLI"]),
         .executableTarget(name: "serkd-run", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "Data", "Train", "CLI"]),
-        .executableTarget(name: "serkd-bench", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "CBLAS", "CLI"]),
+        .executableTarget(name: "serkd-bench", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "Distill", "Data", "CBLAS", "CLI"]),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "CProto"]),

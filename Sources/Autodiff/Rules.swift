@@ -40,6 +40,9 @@ extension Autodiff {
              .logSoftmaxBackward, .layerNormBackward, .batchNormBackward, .scatterAdd, .sliceBackward,
              .rkdDistanceBackward, .rkdAngleBackward, .distillationKLBackward, .adamW, .sgd:
             nil
+        case .linear, .convActivation, .attention, .elementwise:
+            // Passes fuse finished graphs, after differentiation.
+            nil
         }
     }
 }

@@ -322,6 +322,231 @@ void   serkd__metadata_entry__free_unpacked
   assert(message->base.descriptor == &serkd__metadata_entry__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   serkd__plan_header__init
+                     (Serkd__PlanHeader         *message)
+{
+  static const Serkd__PlanHeader init_value = SERKD__PLAN_HEADER__INIT;
+  *message = init_value;
+}
+size_t serkd__plan_header__get_packed_size
+                     (const Serkd__PlanHeader *message)
+{
+  assert(message->base.descriptor == &serkd__plan_header__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t serkd__plan_header__pack
+                     (const Serkd__PlanHeader *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &serkd__plan_header__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t serkd__plan_header__pack_to_buffer
+                     (const Serkd__PlanHeader *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &serkd__plan_header__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Serkd__PlanHeader *
+       serkd__plan_header__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Serkd__PlanHeader *)
+     protobuf_c_message_unpack (&serkd__plan_header__descriptor,
+                                allocator, len, data);
+}
+void   serkd__plan_header__free_unpacked
+                     (Serkd__PlanHeader *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &serkd__plan_header__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   serkd__plan_buffer__init
+                     (Serkd__PlanBuffer         *message)
+{
+  static const Serkd__PlanBuffer init_value = SERKD__PLAN_BUFFER__INIT;
+  *message = init_value;
+}
+size_t serkd__plan_buffer__get_packed_size
+                     (const Serkd__PlanBuffer *message)
+{
+  assert(message->base.descriptor == &serkd__plan_buffer__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t serkd__plan_buffer__pack
+                     (const Serkd__PlanBuffer *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &serkd__plan_buffer__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t serkd__plan_buffer__pack_to_buffer
+                     (const Serkd__PlanBuffer *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &serkd__plan_buffer__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Serkd__PlanBuffer *
+       serkd__plan_buffer__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Serkd__PlanBuffer *)
+     protobuf_c_message_unpack (&serkd__plan_buffer__descriptor,
+                                allocator, len, data);
+}
+void   serkd__plan_buffer__free_unpacked
+                     (Serkd__PlanBuffer *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &serkd__plan_buffer__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   serkd__persistent_place__init
+                     (Serkd__PersistentPlace         *message)
+{
+  static const Serkd__PersistentPlace init_value = SERKD__PERSISTENT_PLACE__INIT;
+  *message = init_value;
+}
+size_t serkd__persistent_place__get_packed_size
+                     (const Serkd__PersistentPlace *message)
+{
+  assert(message->base.descriptor == &serkd__persistent_place__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t serkd__persistent_place__pack
+                     (const Serkd__PersistentPlace *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &serkd__persistent_place__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t serkd__persistent_place__pack_to_buffer
+                     (const Serkd__PersistentPlace *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &serkd__persistent_place__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Serkd__PersistentPlace *
+       serkd__persistent_place__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Serkd__PersistentPlace *)
+     protobuf_c_message_unpack (&serkd__persistent_place__descriptor,
+                                allocator, len, data);
+}
+void   serkd__persistent_place__free_unpacked
+                     (Serkd__PersistentPlace *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &serkd__persistent_place__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   serkd__plan_step__init
+                     (Serkd__PlanStep         *message)
+{
+  static const Serkd__PlanStep init_value = SERKD__PLAN_STEP__INIT;
+  *message = init_value;
+}
+size_t serkd__plan_step__get_packed_size
+                     (const Serkd__PlanStep *message)
+{
+  assert(message->base.descriptor == &serkd__plan_step__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t serkd__plan_step__pack
+                     (const Serkd__PlanStep *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &serkd__plan_step__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t serkd__plan_step__pack_to_buffer
+                     (const Serkd__PlanStep *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &serkd__plan_step__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Serkd__PlanStep *
+       serkd__plan_step__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Serkd__PlanStep *)
+     protobuf_c_message_unpack (&serkd__plan_step__descriptor,
+                                allocator, len, data);
+}
+void   serkd__plan_step__free_unpacked
+                     (Serkd__PlanStep *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &serkd__plan_step__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   serkd__plan_tensor__init
+                     (Serkd__PlanTensor         *message)
+{
+  static const Serkd__PlanTensor init_value = SERKD__PLAN_TENSOR__INIT;
+  *message = init_value;
+}
+size_t serkd__plan_tensor__get_packed_size
+                     (const Serkd__PlanTensor *message)
+{
+  assert(message->base.descriptor == &serkd__plan_tensor__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t serkd__plan_tensor__pack
+                     (const Serkd__PlanTensor *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &serkd__plan_tensor__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t serkd__plan_tensor__pack_to_buffer
+                     (const Serkd__PlanTensor *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &serkd__plan_tensor__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Serkd__PlanTensor *
+       serkd__plan_tensor__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Serkd__PlanTensor *)
+     protobuf_c_message_unpack (&serkd__plan_tensor__descriptor,
+                                allocator, len, data);
+}
+void   serkd__plan_tensor__free_unpacked
+                     (Serkd__PlanTensor *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &serkd__plan_tensor__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor serkd__model_header__field_descriptors[2] =
 {
   {
@@ -846,6 +1071,508 @@ const ProtobufCMessageDescriptor serkd__metadata_entry__descriptor =
   serkd__metadata_entry__field_indices_by_name,
   1,  serkd__metadata_entry__number_ranges,
   (ProtobufCMessageInit) serkd__metadata_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor serkd__plan_header__field_descriptors[11] =
+{
+  {
+    "producer",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanHeader, producer),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kernel_abi",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanHeader, kernel_abi),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "threads",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanHeader, threads),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "buffers",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Serkd__PlanHeader, n_buffers),
+    offsetof(Serkd__PlanHeader, buffers),
+    &serkd__plan_buffer__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "steps",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Serkd__PlanHeader, n_steps),
+    offsetof(Serkd__PlanHeader, steps),
+    &serkd__plan_step__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "arena_bytes",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanHeader, arena_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "inputs",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Serkd__PlanHeader, n_inputs),
+    offsetof(Serkd__PlanHeader, inputs),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outputs",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Serkd__PlanHeader, n_outputs),
+    offsetof(Serkd__PlanHeader, outputs),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "persistent",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Serkd__PlanHeader, n_persistent),
+    offsetof(Serkd__PlanHeader, persistent),
+    &serkd__plan_tensor__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metadata",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Serkd__PlanHeader, n_metadata),
+    offsetof(Serkd__PlanHeader, metadata),
+    &serkd__metadata_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data_length",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanHeader, data_length),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned serkd__plan_header__field_indices_by_name[] = {
+  5,   /* field[5] = arena_bytes */
+  3,   /* field[3] = buffers */
+  10,   /* field[10] = data_length */
+  6,   /* field[6] = inputs */
+  1,   /* field[1] = kernel_abi */
+  9,   /* field[9] = metadata */
+  7,   /* field[7] = outputs */
+  8,   /* field[8] = persistent */
+  0,   /* field[0] = producer */
+  4,   /* field[4] = steps */
+  2,   /* field[2] = threads */
+};
+static const ProtobufCIntRange serkd__plan_header__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor serkd__plan_header__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "serkd.PlanHeader",
+  "PlanHeader",
+  "Serkd__PlanHeader",
+  "serkd",
+  sizeof(Serkd__PlanHeader),
+  11,
+  serkd__plan_header__field_descriptors,
+  serkd__plan_header__field_indices_by_name,
+  1,  serkd__plan_header__number_ranges,
+  (ProtobufCMessageInit) serkd__plan_header__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor serkd__plan_buffer__field_descriptors[5] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanBuffer, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dtype",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanBuffer, dtype),
+    &serkd__dtype__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "shape",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Serkd__PlanBuffer, n_shape),
+    offsetof(Serkd__PlanBuffer, shape),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "arena_offset",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Serkd__PlanBuffer, location_case),
+    offsetof(Serkd__PlanBuffer, arena_offset),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "persistent",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Serkd__PlanBuffer, location_case),
+    offsetof(Serkd__PlanBuffer, persistent),
+    &serkd__persistent_place__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned serkd__plan_buffer__field_indices_by_name[] = {
+  3,   /* field[3] = arena_offset */
+  1,   /* field[1] = dtype */
+  0,   /* field[0] = name */
+  4,   /* field[4] = persistent */
+  2,   /* field[2] = shape */
+};
+static const ProtobufCIntRange serkd__plan_buffer__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor serkd__plan_buffer__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "serkd.PlanBuffer",
+  "PlanBuffer",
+  "Serkd__PlanBuffer",
+  "serkd",
+  sizeof(Serkd__PlanBuffer),
+  5,
+  serkd__plan_buffer__field_descriptors,
+  serkd__plan_buffer__field_indices_by_name,
+  1,  serkd__plan_buffer__number_ranges,
+  (ProtobufCMessageInit) serkd__plan_buffer__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor serkd__persistent_place__field_descriptors[2] =
+{
+  {
+    "index",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PersistentPlace, index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "byte_offset",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PersistentPlace, byte_offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned serkd__persistent_place__field_indices_by_name[] = {
+  1,   /* field[1] = byte_offset */
+  0,   /* field[0] = index */
+};
+static const ProtobufCIntRange serkd__persistent_place__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor serkd__persistent_place__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "serkd.PersistentPlace",
+  "PersistentPlace",
+  "Serkd__PersistentPlace",
+  "serkd",
+  sizeof(Serkd__PersistentPlace),
+  2,
+  serkd__persistent_place__field_descriptors,
+  serkd__persistent_place__field_indices_by_name,
+  1,  serkd__persistent_place__number_ranges,
+  (ProtobufCMessageInit) serkd__persistent_place__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor serkd__plan_step__field_descriptors[5] =
+{
+  {
+    "kernel",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanStep, kernel),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "operands",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Serkd__PlanStep, n_operands),
+    offsetof(Serkd__PlanStep, operands),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "results",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Serkd__PlanStep, n_results),
+    offsetof(Serkd__PlanStep, results),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "workspace_offset",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Serkd__PlanStep, workspace_case),
+    offsetof(Serkd__PlanStep, workspace_offset),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "label",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanStep, label),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned serkd__plan_step__field_indices_by_name[] = {
+  0,   /* field[0] = kernel */
+  4,   /* field[4] = label */
+  1,   /* field[1] = operands */
+  2,   /* field[2] = results */
+  3,   /* field[3] = workspace_offset */
+};
+static const ProtobufCIntRange serkd__plan_step__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor serkd__plan_step__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "serkd.PlanStep",
+  "PlanStep",
+  "Serkd__PlanStep",
+  "serkd",
+  sizeof(Serkd__PlanStep),
+  5,
+  serkd__plan_step__field_descriptors,
+  serkd__plan_step__field_indices_by_name,
+  1,  serkd__plan_step__number_ranges,
+  (ProtobufCMessageInit) serkd__plan_step__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor serkd__plan_tensor__field_descriptors[6] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanTensor, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dtype",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanTensor, dtype),
+    &serkd__dtype__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "shape",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Serkd__PlanTensor, n_shape),
+    offsetof(Serkd__PlanTensor, shape),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanTensor, kind),
+    &serkd__value_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data_offset",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanTensor, data_offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data_length",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Serkd__PlanTensor, data_length),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned serkd__plan_tensor__field_indices_by_name[] = {
+  5,   /* field[5] = data_length */
+  4,   /* field[4] = data_offset */
+  1,   /* field[1] = dtype */
+  3,   /* field[3] = kind */
+  0,   /* field[0] = name */
+  2,   /* field[2] = shape */
+};
+static const ProtobufCIntRange serkd__plan_tensor__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor serkd__plan_tensor__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "serkd.PlanTensor",
+  "PlanTensor",
+  "Serkd__PlanTensor",
+  "serkd",
+  sizeof(Serkd__PlanTensor),
+  6,
+  serkd__plan_tensor__field_descriptors,
+  serkd__plan_tensor__field_indices_by_name,
+  1,  serkd__plan_tensor__number_ranges,
+  (ProtobufCMessageInit) serkd__plan_tensor__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue serkd__dtype__enum_values_by_number[5] =

@@ -94,7 +94,7 @@ public enum Lowering {
     /// as the output, read element by element before the element is written (the kernels support it).
     static func reusableInput(_ node: Node, _ graph: Graph) -> ValueID? {
         switch node.op {
-        case .unary, .binary, .softmax, .logSoftmax:
+        case .unary, .binary, .softmax, .logSoftmax, .elementwise:
             let output = graph.type(of: node.outputs[0])
             return node.inputs.first { graph.type(of: $0) == output }
         default:
@@ -187,6 +187,8 @@ public enum Lowering {
              .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
              .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
             return try lowerTraining(node, inputs: inputs, output: output)
+        case .linear, .convActivation, .attention, .elementwise:
+            return lowerFused(node.op, inputs: inputs, output: output)
         }
     }
 

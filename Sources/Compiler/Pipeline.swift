@@ -1,3 +1,4 @@
+import Foundation
 import GraphIR
 import Runtime
 
@@ -22,6 +23,17 @@ public enum Pipeline {
     /// The passes, in the order they run.
     public static let passes: [Pass] = [
         Pass(name: "dce", summary: "remove nodes no output or in-place update needs") { DeadCodeElimination.run($0) },
+        Pass(name: "constant-folding", summary: "evaluate nodes whose inputs are all constants, where that does not grow the model") {
+            try ConstantFolding.run($0)
+        },
+        Pass(name: "cse", summary: "compute each (op, inputs) once; merge small equal constants") { CommonSubexpressionElimination.run($0) },
+        Pass(name: "batchnorm-folding", summary: "fold inference batch norms into the constant convolutions before them") { BatchNormFolding.run($0) },
+        Pass(name: "gelu", summary: "replace GELU spelled with erf or tanh by one op") { GeluFusion.run($0) },
+        Pass(name: "layernorm", summary: "replace layer norm spelled with means, powers and square roots by one op") { LayerNormFusion.run($0) },
+        Pass(name: "attention", summary: "fuse softmax(scale·Q·Kᵀ)·V into one op that keeps one head's scores at a time") { AttentionFusion.run($0) },
+        Pass(name: "linear-fusion", summary: "fuse matMul + bias + activation and conv + activation into GEMM epilogues") { LinearFusion.run($0) },
+        Pass(name: "elementwise-fusion", summary: "evaluate chains of elementwise ops in one pass over memory") { ElementwiseFusion.run($0) },
+        Pass(name: "schedule", summary: "order nodes to keep fewer bytes alive at once") { MemoryAwareSchedule.run($0) },
     ]
 
     /// Settings of one compilation.
@@ -30,10 +42,13 @@ public enum Pipeline {
         public var disabledPasses: Set<String>
         /// Verify the graph after every pass (always on in debug builds).
         public var verifyEachPass: Bool
+        /// Arena bytes to stay within, by recomputing cheap activations in the backward pass.
+        public var memoryBudget: Int?
 
-        public init(disabledPasses: Set<String> = [], verifyEachPass: Bool = false) {
+        public init(disabledPasses: Set<String> = [], verifyEachPass: Bool = false, memoryBudget: Int? = nil) {
             self.disabledPasses = disabledPasses
             self.verifyEachPass = verifyEachPass
+            self.memoryBudget = memoryBudget
         }
     }
 
@@ -51,6 +66,8 @@ public enum Pipeline {
         public var memory: MemoryPlan
         public var graph: Graph
         public var passes: [PassReport]
+        /// Values recomputed in the backward pass to meet the memory budget.
+        public var recomputed: Int
     }
 
     /// Compiles `graph` into a runnable plan. Unknown names in `disabledPasses` are an error.
@@ -75,8 +92,37 @@ public enum Pipeline {
             }
             reports.append(PassReport(name: pass.name, nodesBefore: before, nodesAfter: current.nodes.count, seconds: seconds))
         }
-        let (plan, memory) = try Lowering.plan(current)
-        return Result(plan: plan, memory: memory, graph: current, passes: reports)
+        var (plan, memory) = try Lowering.plan(current)
+        var recomputed = 0
+        if let budget = options.memoryBudget, memory.arenaBytes > budget {
+            // Recompute the largest candidates, doubling their number until the arena fits.
+            let available = Recomputation.candidates(current).count
+            var count = 1
+            while true {
+                let trial = Recomputation.run(current, count: count)
+                (plan, memory) = try Lowering.plan(trial)
+                if memory.arenaBytes <= budget {
+                    current = trial
+                    recomputed = count
+                    break
+                }
+                guard count < available else {
+                    throw InvalidInput("--memory-budget", "the plan needs \(memory.arenaBytes) bytes even with \(available) activations recomputed, over the budget of \(budget)")
+                }
+                count = min(available, count * 2)
+            }
+        }
+        return Result(plan: plan, memory: memory, graph: current, passes: reports, recomputed: recomputed)
+    }
+
+    /// Parses a byte count like `2GiB`, `512MiB`, `1.5GB`, `300000`.
+    public static func parseBytes(_ text: String) -> Int? {
+        let units: [(String, Double)] = [("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("B", 1)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            guard let value = Double(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), value > 0 else { return nil }
+            return Int(value * scale)
+        }
+        return Int(text).flatMap { $0 > 0 ? $0 : nil }
     }
 }
 

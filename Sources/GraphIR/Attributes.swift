@@ -74,6 +74,7 @@ extension Op {
             return [("beta1", .float(b1)), ("beta2", .float(b2)), ("epsilon", .float(eps)), ("weight_decay", .float(wd))]
         case .sgd(let momentum, let nesterov, let wd):
             return [("momentum", .float(momentum)), ("nesterov", .int(nesterov ? 1 : 0)), ("weight_decay", .float(wd))]
+        case .linear, .convActivation, .attention, .elementwise: return fusedAttributes
         }
     }
 
@@ -104,6 +105,7 @@ extension Op {
         func bool(_ key: String) throws -> Bool { try int(key) != 0 }
 
         if let f = BinaryFunction(rawValue: kindName) { self = .binary(f); return }
+        if let fused = try Op.fused(kindName: kindName, attributes: attributes) { self = fused; return }
         if kindName.hasSuffix("_backward"), kindName != "log_softmax_backward" {
             let forwardName = String(kindName.dropLast("_backward".count))
             if case .unary(let f)? = try? Op(kindName: forwardName, attributes: attributes) {

@@ -11,14 +11,11 @@ public enum ModelFile {
     public static let magic = Array("SERKDMDL".utf8)
     /// The layout version this build writes and reads.
     public static let formatVersion: UInt32 = 1
-    static let prefixSize = 20
-    static let alignment = 64
 
     /// Writes `graph` to `path` atomically.
     public static func write(_ graph: Graph, to path: String, producer: String = "serkd") throws {
         let arena = ProtobufArena()
-        var placements: [(offset: Int, tensor: Tensor)] = []
-        var dataSize = 0
+        var data = TensorContainer.DataSection()
         let values = graph.values.enumerated().map { index, value -> UnsafeMutablePointer<Serkd__Value>? in
             arena.message { serkd__value__init($0) }.withPointee { message in
                 message.name = arena.string(value.name)
@@ -27,11 +24,8 @@ public enum ModelFile {
                 message.shape = arena.array(value.type.shape.dims.map(Int64.init))
                 message.kind = value.kind.wire
                 if let tensor = graph.tensors[ValueID(index)] {
-                    dataSize = (dataSize + alignment - 1) / alignment * alignment
-                    message.data_offset = UInt64(dataSize)
+                    message.data_offset = UInt64(data.place(tensor))
                     message.data_length = UInt64(tensor.byteCount)
-                    placements.append((dataSize, tensor))
-                    dataSize += tensor.byteCount
                 }
             }
         }
@@ -74,22 +68,7 @@ public enum ModelFile {
         var headerBytes = [UInt8](repeating: 0, count: serkd__model_header__get_packed_size(header))
         _ = serkd__model_header__pack(header, &headerBytes)
 
-        let file = try AtomicFile(path: path)
-        var prefix = magic
-        withUnsafeBytes(of: formatVersion.littleEndian) { prefix += $0 }
-        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { prefix += $0 }
-        try file.write(prefix)
-        try file.write(headerBytes)
-        var written = prefix.count + headerBytes.count
-        let dataStart = (written + alignment - 1) / alignment * alignment
-        try file.write([UInt8](repeating: 0, count: dataStart - written))
-        written = 0
-        for (offset, tensor) in placements {
-            try file.write([UInt8](repeating: 0, count: offset - written))
-            try file.write(tensor.rawPointer, count: tensor.byteCount)
-            written = offset + tensor.byteCount
-        }
-        try file.commit()
+        try TensorContainer.write(to: path, magic: magic, version: formatVersion, header: headerBytes, data: data, checksummed: false)
     }
 
     /// Reads the model in `path`. Tensors live in a private copy-on-write mapping of the file, so they
@@ -104,28 +83,18 @@ public enum ModelFile {
     }
 
     private static func decode(_ file: MappedFile) throws -> Graph {
-        try file.withUnsafeBytes { try decode($0, of: file) }
-    }
-
-    private static func decode(_ bytes: UnsafeRawBufferPointer, of file: MappedFile) throws -> Graph {
-        guard bytes.count >= prefixSize, Array(bytes[0..<8]) == magic else {
-            throw InvalidInput(nil, "not a serkd model file (bad magic)")
+        let container = try TensorContainer(file, magic: magic, kind: "serkd model file")
+        guard container.version == formatVersion else {
+            throw InvalidInput(nil, "model file format \(container.version) is not supported (this serkd reads format \(formatVersion))")
         }
-        let version = bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
-        guard version == formatVersion else {
-            throw InvalidInput(nil, "model file format \(version) is not supported (this serkd reads format \(formatVersion))")
-        }
-        let headerLength = bytes.loadUnaligned(fromByteOffset: 12, as: UInt64.self).littleEndian
-        guard headerLength <= UInt64(bytes.count - prefixSize) else {
-            throw InvalidInput(nil, "truncated: header of \(headerLength) bytes, file has \(bytes.count - prefixSize) after the prefix")
-        }
-        guard let header = serkd__model_header__unpack(nil, Int(headerLength), bytes.baseAddress! + prefixSize) else {
+        let headerBytes = try container.header()
+        guard let header = serkd__model_header__unpack(nil, headerBytes.count, headerBytes.baseAddress?.assumingMemoryBound(to: UInt8.self)) else {
             throw InvalidInput(nil, "corrupt header")
         }
         defer { serkd__model_header__free_unpacked(header, nil) }
         guard let message = header.pointee.graph else { throw InvalidInput(nil, "header has no graph") }
-        let dataStart = (prefixSize + Int(headerLength) + alignment - 1) / alignment * alignment
-        let dataSize = max(0, bytes.count - dataStart)
+        let dataStart = container.dataStart(headerLength: headerBytes.count)
+        let dataSize = max(0, file.byteCount - dataStart)
 
         let wire = message.pointee
         var graph = Graph(name: String(cString: wire.name))
@@ -144,17 +113,8 @@ public enum ModelFile {
             guard id.index == index, graph[id].name == name else { throw InvalidInput(nil, "value name '\(name)' is used twice") }
             switch kind {
             case .parameter, .constant, .state:
-                let byteCount = count * dtype.byteSize
-                guard value.data_length == UInt64(byteCount) else {
-                    throw InvalidInput(nil, "value '\(name)' \(dtype.shortName)\(shape) needs \(byteCount) bytes, header says \(value.data_length)")
-                }
-                guard value.data_offset <= UInt64(dataSize), UInt64(byteCount) <= UInt64(dataSize) - value.data_offset,
-                      value.data_offset % UInt64(alignment) == 0 else {
-                    throw InvalidInput(nil, "truncated: data of '\(name)' lies outside the file")
-                }
-                let start = UnsafeMutableRawPointer(mutating: file.base!) + dataStart + Int(value.data_offset)
-                let storage = TensorStorage(adopting: start, byteCount: byteCount) { _ in withExtendedLifetime(file) {} }
-                graph.tensors[id] = Tensor(dtype: dtype, shape: shape, storage: storage)
+                graph.tensors[id] = try container.tensor("value", name, dtype, shape, offset: value.data_offset, length: value.data_length,
+                                                         dataStart: dataStart, dataSize: dataSize)
             case .input:
                 graph.inputs.append(id)
             case .intermediate:
@@ -237,14 +197,15 @@ public enum ModelFile {
 
 extension UnsafeMutablePointer {
     /// Mutates the pointee in place and returns the pointer, for building C messages field by field.
-    func withPointee(_ body: (inout Pointee) -> Void) -> UnsafeMutablePointer {
+    public func withPointee(_ body: (inout Pointee) -> Void) -> UnsafeMutablePointer {
         body(&pointee)
         return self
     }
 }
 
 extension ValueKind {
-    var wire: Serkd__ValueKind {
+    /// The kind's code in `schemas/serkd.proto`.
+    public var wire: Serkd__ValueKind {
         switch self {
         case .intermediate: SERKD__VALUE_KIND__VALUE_KIND_INTERMEDIATE
         case .input: SERKD__VALUE_KIND__VALUE_KIND_INPUT
@@ -254,7 +215,8 @@ extension ValueKind {
         }
     }
 
-    init?(wire: Serkd__ValueKind) {
+    /// The kind with code `wire`, if there is one.
+    public init?(wire: Serkd__ValueKind) {
         guard let kind = ValueKind.allCases.first(where: { $0.wire == wire }) else { return nil }
         self = kind
     }

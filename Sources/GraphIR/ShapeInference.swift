@@ -245,6 +245,9 @@ extension Op {
              .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
              .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
             return try trainingOutputTypes(for: inputs)
+
+        case .linear, .convActivation, .attention, .elementwise:
+            return try fusedOutputTypes(for: inputs)
         }
     }
 
@@ -327,6 +330,10 @@ extension Op {
         case .distillationKLBackward: "distillation_kl_backward"
         case .adamW: "adamw"
         case .sgd: "sgd"
+        case .linear: "linear"
+        case .convActivation: "conv_activation"
+        case .attention: "attention"
+        case .elementwise: "elementwise"
         }
     }
 }

@@ -180,6 +180,8 @@ struct BatchAnalysis {
              .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
              .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
             throw BatchBreak("is a training op")
+        case .linear, .convActivation, .attention, .elementwise:
+            throw BatchBreak("is a compiler fusion")
         }
     }
 

@@ -49,6 +49,8 @@ extension Exporter {
              .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
              .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
             throw InvalidInput(nil, "node '\(node.name)' (\(node.op.kindName)) is a training op; export takes inference graphs")
+        case .linear, .convActivation, .attention, .elementwise:
+            throw InvalidInput(nil, "node '\(node.name)' (\(node.op.kindName)) is a compiler fusion; export takes graphs before compilation")
         }
     }
 

@@ -52,6 +52,7 @@ public enum Reference {
              .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
              .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
             outputs = try training(op, inputs, types: types)
+        case .linear, .convActivation, .attention, .elementwise: outputs = [try fused(op, inputs, shape: shape)]
         }
         precondition(outputs.map { TensorType($0.dtype, $0.shape) } == types, "Reference.\(op.kindName) disagrees with shape inference")
         return outputs

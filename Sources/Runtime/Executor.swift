@@ -129,6 +129,10 @@ public final class Executor {
                 try kernel.run(x, y)
             case .loss(let kernel):
                 kernel.run(x, y)
+            case .attention(let geometry):
+                FusedAttention.run(geometry, queries: f(x[0]), keys: f(x[1]), values: f(x[2]), output: fm(y[0]), workspace: workspace)
+            case .fusedElementwise(let geometry):
+                FusedElementwise.run(geometry, inputs: x.map(f), output: fm(y[0]), workspace: workspace)
             case .argMax(let layout, let dtype, let last):
                 if dtype == .int64 { Reductions.argMax(layout, selectLastIndex: last, i(x[0]), im(y[0])) } else { Reductions.argMax(layout, selectLastIndex: last, f(x[0]), im(y[0])) }
             }

@@ -4,7 +4,7 @@ import Tensor
 ///
 /// Operand and result order per case is fixed (documented on each case); the executor maps a step's
 /// buffers onto the kernel's pointers in that order.
-public enum Kernel: Hashable, Sendable {
+public enum Kernel: Hashable, Sendable, Codable {
     /// x → f(x), `count` elements of `dtype` (float32, or int64 for neg/abs/relu).
     case unary(UnaryFunction, dtype: DType, count: Int)
     /// a, b → a ∘ b with broadcasting.
@@ -57,6 +57,10 @@ public enum Kernel: Hashable, Sendable {
     case optimizer(OptimizerKernel)
     /// Losses computed as one kernel for accuracy.
     case loss(LossKernel)
+    /// Q, K, V → softmax(scale·Q·Kᵀ)·V, one (batch, head) pair per thread at a time.
+    case attention(FusedAttention.Geometry)
+    /// x₁…xₙ → a fused chain of elementwise operations, in one pass.
+    case fusedElementwise(FusedElementwise.Geometry)
 
     /// Scratch bytes the kernel needs during its call.
     public var workspaceBytes: Int {
@@ -64,6 +68,8 @@ public enum Kernel: Hashable, Sendable {
         case .conv2d(let geometry): geometry.workspaceBytes
         case .gradient(let kernel): kernel.workspaceBytes
         case .seRKD(let kernel): kernel.workspaceBytes
+        case .attention(let geometry): geometry.workspaceBytes
+        case .fusedElementwise(let geometry): geometry.workspaceBytes
         default: 0
         }
     }
@@ -97,6 +103,8 @@ public enum Kernel: Hashable, Sendable {
         case .seRKD(let kernel): kernel.name
         case .optimizer(let kernel): kernel.name
         case .loss(let kernel): kernel.name
+        case .attention: "attention"
+        case .fusedElementwise: "fused_elementwise"
         }
     }
 }

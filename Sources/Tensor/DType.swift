@@ -2,7 +2,7 @@
 ///
 /// Raw values are ONNX's `TensorProto.DataType` codes, so conversion to and from ONNX is the identity.
 /// `bfloat16` is reserved for mixed-precision work; no kernel computes in it yet.
-public enum DType: Int32, Sendable, CaseIterable, Hashable {
+public enum DType: Int32, Sendable, CaseIterable, Hashable, Codable {
     case float32 = 1
     case bool = 9
     case int64 = 7

@@ -2,7 +2,7 @@
 // the runtime's kernels so both name them the same way.
 
 /// Elementwise functions of one argument.
-public enum UnaryFunction: Hashable, Sendable {
+public enum UnaryFunction: Hashable, Sendable, Codable {
     case neg, abs, exp, log, sqrt, reciprocal, sigmoid, tanh, erf
     case relu
     /// max(alpha·x, x) for x < 0.
@@ -20,21 +20,21 @@ public enum UnaryFunction: Hashable, Sendable {
 }
 
 /// Elementwise functions of two arguments.
-public enum BinaryFunction: String, Hashable, Sendable, CaseIterable {
+public enum BinaryFunction: String, Hashable, Sendable, Codable, CaseIterable {
     case add, sub, mul, div, pow, max, min
 }
 
 /// Elementwise comparisons producing bool.
-public enum Comparison: String, Hashable, Sendable, CaseIterable {
+public enum Comparison: String, Hashable, Sendable, Codable, CaseIterable {
     case equal, less, lessOrEqual, greater, greaterOrEqual
 }
 
 /// Reductions over axes.
-public enum Reduction: String, Hashable, Sendable, CaseIterable {
+public enum Reduction: String, Hashable, Sendable, Codable, CaseIterable {
     case sum, mean, max, min
 }
 
 /// Padding modes.
-public enum PadMode: String, Hashable, Sendable, CaseIterable {
+public enum PadMode: String, Hashable, Sendable, Codable, CaseIterable {
     case constant, reflect, edge
 }

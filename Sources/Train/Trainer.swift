@@ -13,14 +13,12 @@ import Runtime
 /// deterministic, so resuming from a checkpoint continues bit-identically.
 public final class Trainer {
     public let config: RunConfig
-    /// The compiled training step.
-    public let step: TrainingStep
-    let compiled: Pipeline.Result
+    /// The compiled training step: compiled here from the config, or read from a plan file.
+    public let step: CompiledStep
     let executor: Executor
     let trainLoader: BatchLoader
     let evalLoader: BatchLoader
     let schedule: LearningRateSchedule
-    let student: ModelLoader.Loaded
     let studentEvaluation: Graph
     let teacherEvaluation: Graph?
     let log: (String) -> Void
@@ -29,33 +27,17 @@ public final class Trainer {
     /// Where the run keeps its files.
     public var folder: String { config.output }
 
-    /// Prepares everything (models, data, compiled step); fails before any work on bad input.
-    public init(config: RunConfig, log: @escaping (String) -> Void) throws {
+    /// Prepares everything (models, data, compiled step); fails before any work on bad input. With
+    /// `plan`, the step is read from that plan file (`serkd-compile graph`), which must have been
+    /// compiled for this config, instead of being built and compiled here.
+    public init(config: RunConfig, plan: String? = nil, log: @escaping (String) -> Void) throws {
         self.config = config
         self.log = log
         let data = config.data
         let (trainSource, evalSource) = try Datasets.open(data)
 
-        let student = try ModelLoader.load(config.student, batch: config.batch, data: data, seed: config.seed, role: "student")
-        self.student = student
-        let imageType = student.graph.type(of: student.graph.inputs[0])
-        guard student.graph.inputs.count == 1 || student.graph.inputs.count == 2 && student.graph[student.graph.inputs[1]].name == TrainingStep.dropPathStep else {
-            throw InvalidInput("student", "must take one input (images), it takes \(student.graph.inputs.count)")
-        }
-        guard imageType.shape == [config.batch, data.channels, data.imageSize, data.imageSize] else {
-            throw InvalidInput("student", "takes \(imageType), the data gives [\(config.batch),\(data.channels),\(data.imageSize),\(data.imageSize)] (data.channels, data.image_size)")
-        }
-        var teacher: (graph: Graph, taps: ModelTaps)?
-        if let entry = config.teacher, config.objective.usesTeacher {
-            let loaded = try ModelLoader.load(entry, batch: config.batch, data: data, seed: config.seed &+ 1, role: "teacher")
-            let adapted = try loaded.graph.adaptingInput(channels: data.channels, mean: config.student.mean, std: config.student.std,
-                                                        ownMean: entry.mean, ownStd: entry.std, role: "teacher")
-            teacher = (adapted, loaded.taps)
-        }
-        let built = try TrainingStep(student: student.graph, studentTaps: student.taps, teacher: teacher, objective: config.objective,
-                                     optimizer: config.optimizer, seed: config.seed)
-        step = built
-        compiled = try Pipeline.compile(built.graph)
+        let compiled = try plan.map { try CompiledStep(planFile: $0, config: config) } ?? CompiledStep(config: config)
+        step = compiled
         executor = Executor(compiled.plan)
 
         let normalization = Normalization(mean: config.student.mean, std: config.student.std)
@@ -96,7 +78,7 @@ public final class Trainer {
                                         minimumLearningRate: config.schedule.minimumLearningRate, totalSteps: steps.total)
 
         // Evaluation graphs at the evaluation batch, sharing the trained tensors.
-        let trainedTensors = Dictionary(uniqueKeysWithValues: built.graph.dataValues.map { (built.graph[$0].name, built.graph.tensors[$0]!) })
+        let trainedTensors = Dictionary(uniqueKeysWithValues: compiled.state.dataValues.map { (compiled.state[$0].name, compiled.state.tensors[$0]!) })
         var evaluation = try ModelLoader.load(config.student, batch: config.evalBatch, data: data, seed: config.seed, role: "student",
                                               forEvaluation: true).graph
         for id in evaluation.dataValues {
@@ -115,7 +97,7 @@ public final class Trainer {
     /// Times one training step kernel by kernel (on the first batch, leaving the weights as they
     /// were), and returns seconds per kernel kind and the slowest steps, for `--profile`.
     public func profile() throws -> String {
-        let before = Checkpoint(graph: step.graph, epoch: 0, step: 0, bestTop1: -1)
+        let before = Checkpoint(graph: step.state, epoch: 0, step: 0, bestTop1: -1)
         let saved = before.tensors.mapValues { $0.copy() }
         let batch = try trainLoader.batch(epoch: 0, step: 0)
         let inputs = [batch.images, batch.targets, Tensor(scalar: Float(1e-4)), Tensor(scalar: Float(1))]
@@ -123,9 +105,9 @@ public final class Trainer {
         let seconds = try executor.profile(inputs)
         var restore = before
         restore.tensors = saved
-        try restore.restore(into: step.graph, source: "profile")
+        try restore.restore(into: step.state, source: "profile")
         var byKind: [String: (Double, Int)] = [:]
-        for (kernel, time) in zip(compiled.plan.steps, seconds) {
+        for (kernel, time) in zip(step.plan.steps, seconds) {
             let entry = byKind[kernel.kernel.name] ?? (0, 0)
             byKind[kernel.kernel.name] = (entry.0 + time, entry.1 + 1)
         }
@@ -135,8 +117,8 @@ public final class Trainer {
             lines.append(String(format: "  %-28@ %8.2f ms %5.1f%%  ×%d", kind as NSString, time * 1000, 100 * time / total, count))
         }
         lines.append("slowest steps:")
-        for (kernel, time) in zip(compiled.plan.steps, seconds).sorted(by: { $0.1 > $1.1 }).prefix(40) {
-            let shapes = kernel.operands.map { compiled.plan.buffers[$0.index].shape.description }.joined(separator: " ")
+        for (kernel, time) in zip(step.plan.steps, seconds).sorted(by: { $0.1 > $1.1 }).prefix(40) {
+            let shapes = kernel.operands.map { step.plan.buffers[$0.index].shape.description }.joined(separator: " ")
             lines.append(String(format: "  %7.2f ms  %@ %@  %@", time * 1000, kernel.kernel.name, kernel.label, shapes))
         }
         return lines.joined(separator: "\n")
@@ -144,12 +126,7 @@ public final class Trainer {
 
     /// A one-paragraph description of the compiled step for the start of a run.
     public var summary: String {
-        let memory = compiled.memory
-        let kernels = compiled.plan.steps.count
-        let parameters = step.parameterNames.reduce(0) { sum, name in sum + step.graph.type(of: step.graph.value(named: name)!).shape.elementCount }
-        return "training step: \(step.graph.nodes.count) nodes → \(kernels) kernels, arena \(formatBytes(memory.arenaBytes)) "
-            + "(lower bound \(formatBytes(memory.lowerBound)), naive \(formatBytes(memory.naiveBytes))); "
-            + "\(parameters) trained parameters; \(steps.perEpoch) steps per epoch, \(steps.total) in all"
+        step.summary + "; \(steps.perEpoch) steps per epoch, \(steps.total) in all"
     }
 
     /// Set (from any thread, e.g. a SIGINT handler) to stop after the current step: the run saves a
@@ -166,7 +143,7 @@ public final class Trainer {
         let statePath = folder + "/last.state"
         if resume {
             let checkpoint = try Checkpoint.read(statePath)
-            try checkpoint.restore(into: step.graph, source: statePath)
+            try checkpoint.restore(into: step.state, source: statePath)
             position = (checkpoint.epoch, checkpoint.step, checkpoint.bestTop1)
             log("resumed from \(statePath): epoch \(position.epoch + 1), step \(position.step)")
         } else {
@@ -192,7 +169,7 @@ public final class Trainer {
             var windowStart = Date()
             while globalStep < steps.total, let batch = try stream.next() {
                 if Self.interrupted.isSet || stopAfter.map({ globalStep - firstStep >= $0 }) == true {
-                    try Checkpoint(graph: step.graph, epoch: epoch, step: globalStep, bestTop1: position.best).write(to: statePath)
+                    try Checkpoint(graph: step.state, epoch: epoch, step: globalStep, bestTop1: position.best).write(to: statePath)
                     log("stopped at step \(globalStep): checkpoint \(statePath); continue with --resume")
                     return nil
                 }
@@ -218,7 +195,7 @@ public final class Trainer {
                     windowStart = Date()
                 }
                 if globalStep % config.checkpointEvery == 0 && globalStep % steps.perEpoch != 0 && globalStep != steps.total {
-                    try Checkpoint(graph: step.graph, epoch: epoch, step: globalStep, bestTop1: position.best).write(to: statePath)
+                    try Checkpoint(graph: step.state, epoch: epoch, step: globalStep, bestTop1: position.best).write(to: statePath)
                 }
             }
             // End of an epoch (or of the run): evaluate and checkpoint.
@@ -230,7 +207,7 @@ public final class Trainer {
                        improved ? " (best)" : ""))
             metrics.append([("epoch", epoch + 1), ("step", globalStep), ("eval/top1", result.top1), ("eval/top5", result.top5), ("eval/loss", result.loss)])
             let nextEpoch = globalStep / steps.perEpoch
-            try Checkpoint(graph: step.graph, epoch: nextEpoch, step: globalStep, bestTop1: position.best).write(to: statePath)
+            try Checkpoint(graph: step.state, epoch: nextEpoch, step: globalStep, bestTop1: position.best).write(to: statePath)
             try saveStudent(to: folder + "/last.serkd", top1: result.top1, epoch: epoch + 1)
             if improved { try saveStudent(to: folder + "/best.serkd", top1: result.top1, epoch: epoch + 1) }
         }
@@ -241,13 +218,13 @@ public final class Trainer {
     /// its taps and input normalisation, as a `.serkd` model.
     func saveStudent(to path: String, top1: Double, epoch: Int) throws {
         var graph = studentEvaluation
-        graph.metadata["taps.logits"] = student.taps.logits
-        if let d = student.taps.distillationLogits { graph.metadata["taps.distillation_logits"] = d }
-        if let tokens = student.taps.tokens {
+        graph.metadata["taps.logits"] = step.studentTaps.logits
+        if let d = step.studentTaps.distillationLogits { graph.metadata["taps.distillation_logits"] = d }
+        if let tokens = step.studentTaps.tokens {
             graph.metadata["taps.tokens"] = tokens
-            graph.metadata["taps.prefix_tokens"] = String(student.taps.prefixTokens)
+            graph.metadata["taps.prefix_tokens"] = String(step.studentTaps.prefixTokens)
         }
-        if !student.taps.stages.isEmpty { graph.metadata["taps.stages"] = student.taps.stages.joined(separator: ",") }
+        if !step.studentTaps.stages.isEmpty { graph.metadata["taps.stages"] = step.studentTaps.stages.joined(separator: ",") }
         graph.metadata["normalization.mean"] = config.student.mean.map { String($0) }.joined(separator: ",")
         graph.metadata["normalization.std"] = config.student.std.map { String($0) }.joined(separator: ",")
         graph.metadata["trained.epoch"] = String(epoch)

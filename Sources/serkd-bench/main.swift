@@ -12,14 +12,17 @@ let usage = """
                                         (median, min; one line of JSON with --json)
       rkd-angle [--batch B] [--tokens N] [--width D] [--chunk C] [--repeat R] [--json]
                                         RKD angle loss forward+backward (Gram form): time, arena, max RSS
+      train-step [--student NAME] [--teacher NAME] [--batch B] [--image-size S] [--disable-pass NAME]… [--repeat R] [--profile] [--json]
+                                        one compiled SeRKD training step of zoo models: kernels, arena, step time
     """
 
 Tool.main("serkd-bench") {
-    var arguments = try Arguments(Array(CommandLine.arguments.dropFirst()), flags: ["help", "json", "transpose-a", "transpose-b"])
+    var arguments = try Arguments(Array(CommandLine.arguments.dropFirst()), flags: ["help", "json", "profile", "transpose-a", "transpose-b"])
     switch arguments.optionalPositional() {
     case "gemm": try GemmBenchmark.run(&arguments)
     case "infer": try InferenceBenchmark.run(&arguments)
     case "rkd-angle": try RKDAngleBenchmark.run(&arguments)
+    case "train-step": try TrainStepBenchmark.run(&arguments)
     case nil, "help": print(usage)
     case let name?: throw InvalidInput(nil, "unknown benchmark '\(name)' (try --help)")
     }

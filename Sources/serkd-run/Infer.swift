@@ -6,10 +6,11 @@ import ONNX
 import Runtime
 import Train
 
-/// `serkd-run infer`: runs a model on an input array and prints (and optionally saves) the result.
+/// `serkd-run infer`: runs a model (or a compiled plan) on an input array and prints (and optionally
+/// saves) the result.
 enum Infer {
     static func run(_ arguments: inout Arguments) throws {
-        let modelPath = try arguments.positional("model file (.serkd or .onnx)")
+        let modelPath = try arguments.positional("model file (.serkd, .onnx or .plan)")
         let inputPath = arguments.option("input")
         let imagePaths = arguments.options("image")
         let preprocessing = try ImagePreprocessing(&arguments)
@@ -23,22 +24,17 @@ enum Infer {
         try arguments.finish()
 
         let input: Tensor
-        let graph: Graph
+        let model: LoadedModel
         if let inputPath {
             input = try NumPyFile.read(inputPath)
-            graph = try loadModel(modelPath, batch: input.shape.rank > 0 ? input.shape[0] : nil)
+            model = try LoadedModel(modelPath, batch: input.shape.rank > 0 ? input.shape[0] : nil)
         } else {
-            graph = try loadModel(modelPath, batch: imagePaths.count)
-            guard graph.inputs.count == 1 else { throw InvalidInput(modelPath, "has \(graph.inputs.count) inputs; infer feeds exactly one") }
-            input = try preprocessing.batch(imagePaths, for: graph.type(of: graph.inputs[0]))
+            model = try LoadedModel(modelPath, batch: imagePaths.count)
+            input = try preprocessing.batch(imagePaths, for: model.input)
         }
         let inputName = inputPath ?? imagePaths[0]
-        guard graph.inputs.count == 1 else {
-            throw InvalidInput(modelPath, "has \(graph.inputs.count) inputs; infer feeds exactly one")
-        }
-        let expected = graph.type(of: graph.inputs[0])
-        let (plan, memory) = try Lowering.plan(graph)
-        let executor = Executor(plan)
+        let expected = model.input
+        let executor = Executor(model.plan)
 
         let batches = try Batching(input: input, modelInput: expected, path: inputName)
         var outputs: [Tensor] = []
@@ -51,10 +47,10 @@ enum Infer {
         let output = input.shape == expected.shape ? outputs[0] : try Batching.join(outputs, count: input.shape[0])
 
         let median = seconds.sorted()[seconds.count / 2]
-        print("\(modelPath): \(graph.nodes.count) nodes → \(plan.steps.count) kernels, arena \(formatBytes(memory.arenaBytes))")
+        print("\(modelPath): \(model.summary)")
         print("input \(input.dtype.shortName)\(input.shape) → output \(output.dtype.shortName)\(output.shape) in \(String(format: "%.2f", median * 1000)) ms\(repeats > 1 ? " (median of \(repeats))" : "")")
         if output.dtype == .float32, output.shape.rank == 2, top > 0 {
-            printTop(output, k: min(top, output.shape[1]), labels: labels(in: graph))
+            printTop(output, k: min(top, output.shape[1]), labels: model.labels)
         }
         if profile { try printProfile(executor, batches.chunks[0]) }
         if let outputPath { try NumPyFile.write(output, to: outputPath) }
@@ -80,9 +76,9 @@ enum Infer {
         }
     }
 
-    /// Class labels stored in the model's metadata ("labels": one per line, or comma-separated), if any.
-    static func labels(in graph: Graph) -> [String]? {
-        graph.metadata["labels"].map { text in
+    /// Class labels stored in a model's metadata ("labels": one per line, or comma-separated), if any.
+    static func labels(_ text: String?) -> [String]? {
+        text.map { text in
             text.split(separator: text.contains("\n") ? "\n" : ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
     }

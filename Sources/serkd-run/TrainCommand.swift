@@ -3,8 +3,9 @@ import Foundation
 import Tensor
 import Train
 
-/// `serkd-run train --config run.json [--set key=value]… [--resume] [--steps N]`: runs a
-/// distillation (or baseline) training described by a config.
+/// `serkd-run train --config run.json [--set key=value]… [--plan train.plan] [--resume] [--steps N]`:
+/// runs a distillation (or baseline) training described by a config, compiling its step here or
+/// running the step `serkd-compile graph` compiled for the same config.
 enum TrainCommand {
     static func run(_ arguments: inout Arguments) throws {
         guard let configPath = arguments.option("config") else { throw InvalidInput("--config", "missing (a run config, see examples/README.md)") }
@@ -12,6 +13,7 @@ enum TrainCommand {
         if let steps = arguments.option("steps") { overrides.append("steps=\(steps)") }
         if let output = arguments.option("output") { overrides.append("output=\"\(output)\"") }
         if arguments.flag("deterministic") { overrides.append("deterministic=true") }
+        let plan = arguments.option("plan")
         let resume = arguments.flag("resume")
         let quiet = arguments.flag("quiet")
         let profile = arguments.flag("profile")
@@ -22,7 +24,7 @@ enum TrainCommand {
             print("config (resolved):")
             print(config.resolved.description)
         }
-        let trainer = try Trainer(config: config) { line in
+        let trainer = try Trainer(config: config, plan: plan) { line in
             print(line)
             fflush(stdout)
         }

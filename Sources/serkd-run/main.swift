@@ -8,9 +8,10 @@ let usage = """
     commands:
       infer MODEL (--input X.npy | --image FILE...) [--output Y.npy] [--top K] [--repeat N] [--profile]
                      [--crop-fraction 0.875] [--mean r,g,b] [--std r,g,b]   (image preprocessing)
-                     run a model (.serkd, or .onnx imported on the fly) on an input
-      train --config RUN.json [--set key=value]… [--resume] [--steps N] [--output DIR] [--deterministic] [--quiet] [--profile]
-                     train a student by distillation (or a baseline) as the config describes
+                     run a model (.serkd, .onnx imported on the fly, or a .plan from serkd-compile model) on an input
+      train --config RUN.json [--set key=value]… [--plan TRAIN.plan] [--resume] [--steps N] [--output DIR] [--deterministic] [--quiet] [--profile]
+                     train a student by distillation (or a baseline) as the config describes; --plan runs
+                     the step serkd-compile graph compiled for this config instead of compiling it here
       eval MODEL --config RUN.json [--set key=value]…
                      top-1/top-5 of a model on the config's evaluation data
       --version      print the version, the CPU and the BLAS kernel in use

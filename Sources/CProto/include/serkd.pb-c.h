@@ -22,6 +22,11 @@ typedef struct Serkd__Node Serkd__Node;
 typedef struct Serkd__Attribute Serkd__Attribute;
 typedef struct Serkd__IntList Serkd__IntList;
 typedef struct Serkd__MetadataEntry Serkd__MetadataEntry;
+typedef struct Serkd__PlanHeader Serkd__PlanHeader;
+typedef struct Serkd__PlanBuffer Serkd__PlanBuffer;
+typedef struct Serkd__PersistentPlace Serkd__PersistentPlace;
+typedef struct Serkd__PlanStep Serkd__PlanStep;
+typedef struct Serkd__PlanTensor Serkd__PlanTensor;
 
 
 /* --- enums --- */
@@ -175,6 +180,152 @@ struct  Serkd__MetadataEntry
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
+/*
+ * A compiled plan: kernels in execution order over buffers with fixed places (`Runtime.Plan`).
+ */
+struct  Serkd__PlanHeader
+{
+  ProtobufCMessage base;
+  /*
+   * The program and version that wrote the file.
+   */
+  char *producer;
+  /*
+   * The version of the kernel set and of the kernels' encoded form: a plan runs only on the kernels
+   * it was compiled for.
+   */
+  uint32_t kernel_abi;
+  /*
+   * The thread count the plan was compiled for: some kernels size their workspace by it.
+   */
+  uint32_t threads;
+  size_t n_buffers;
+  Serkd__PlanBuffer **buffers;
+  size_t n_steps;
+  Serkd__PlanStep **steps;
+  uint64_t arena_bytes;
+  /*
+   * Buffer indices the caller fills before a run, and reads after it, in order.
+   */
+  size_t n_inputs;
+  uint32_t *inputs;
+  size_t n_outputs;
+  uint32_t *outputs;
+  /*
+   * Parameters, constants and state, in the order buffers refer to them.
+   */
+  size_t n_persistent;
+  Serkd__PlanTensor **persistent;
+  /*
+   * What the plan was compiled from, and anything its runner needs to know (e.g. loss names).
+   */
+  size_t n_metadata;
+  Serkd__MetadataEntry **metadata;
+  /*
+   * Bytes of the data section.
+   */
+  uint64_t data_length;
+};
+#define SERKD__PLAN_HEADER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&serkd__plan_header__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0 }
+
+
+typedef enum {
+  SERKD__PLAN_BUFFER__LOCATION__NOT_SET = 0,
+  SERKD__PLAN_BUFFER__LOCATION_ARENA_OFFSET = 4,
+  SERKD__PLAN_BUFFER__LOCATION_PERSISTENT = 5
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SERKD__PLAN_BUFFER__LOCATION__CASE)
+} Serkd__PlanBuffer__LocationCase;
+
+struct  Serkd__PlanBuffer
+{
+  ProtobufCMessage base;
+  char *name;
+  Serkd__DType dtype;
+  size_t n_shape;
+  int64_t *shape;
+  Serkd__PlanBuffer__LocationCase location_case;
+  union {
+    /*
+     * Byte offset in the arena.
+     */
+    uint64_t arena_offset;
+    Serkd__PersistentPlace *persistent;
+  };
+};
+#define SERKD__PLAN_BUFFER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&serkd__plan_buffer__descriptor) \
+    , (char *)protobuf_c_empty_string, SERKD__DTYPE__DTYPE_UNDEFINED, 0,NULL, SERKD__PLAN_BUFFER__LOCATION__NOT_SET, {0} }
+
+
+/*
+ * A place inside a persistent tensor (a view when the offset is not zero).
+ */
+struct  Serkd__PersistentPlace
+{
+  ProtobufCMessage base;
+  uint32_t index;
+  uint64_t byte_offset;
+};
+#define SERKD__PERSISTENT_PLACE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&serkd__persistent_place__descriptor) \
+    , 0, 0 }
+
+
+typedef enum {
+  SERKD__PLAN_STEP__WORKSPACE__NOT_SET = 0,
+  SERKD__PLAN_STEP__WORKSPACE_WORKSPACE_OFFSET = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SERKD__PLAN_STEP__WORKSPACE__CASE)
+} Serkd__PlanStep__WorkspaceCase;
+
+struct  Serkd__PlanStep
+{
+  ProtobufCMessage base;
+  /*
+   * The kernel with its resolved geometry: the JSON of its Codable form.
+   */
+  char *kernel;
+  size_t n_operands;
+  uint32_t *operands;
+  size_t n_results;
+  uint32_t *results;
+  /*
+   * The IR node the step came from.
+   */
+  char *label;
+  Serkd__PlanStep__WorkspaceCase workspace_case;
+  union {
+    /*
+     * Arena offset of the kernel's scratch memory, when it needs any.
+     */
+    uint64_t workspace_offset;
+  };
+};
+#define SERKD__PLAN_STEP__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&serkd__plan_step__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, SERKD__PLAN_STEP__WORKSPACE__NOT_SET, {0} }
+
+
+struct  Serkd__PlanTensor
+{
+  ProtobufCMessage base;
+  char *name;
+  Serkd__DType dtype;
+  size_t n_shape;
+  int64_t *shape;
+  Serkd__ValueKind kind;
+  /*
+   * Byte range of the data, relative to the start of the data section.
+   */
+  uint64_t data_offset;
+  uint64_t data_length;
+};
+#define SERKD__PLAN_TENSOR__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&serkd__plan_tensor__descriptor) \
+    , (char *)protobuf_c_empty_string, SERKD__DTYPE__DTYPE_UNDEFINED, 0,NULL, SERKD__VALUE_KIND__VALUE_KIND_INTERMEDIATE, 0, 0 }
+
+
 /* Serkd__ModelHeader methods */
 void   serkd__model_header__init
                      (Serkd__ModelHeader         *message);
@@ -308,6 +459,101 @@ Serkd__MetadataEntry *
 void   serkd__metadata_entry__free_unpacked
                      (Serkd__MetadataEntry *message,
                       ProtobufCAllocator *allocator);
+/* Serkd__PlanHeader methods */
+void   serkd__plan_header__init
+                     (Serkd__PlanHeader         *message);
+size_t serkd__plan_header__get_packed_size
+                     (const Serkd__PlanHeader   *message);
+size_t serkd__plan_header__pack
+                     (const Serkd__PlanHeader   *message,
+                      uint8_t             *out);
+size_t serkd__plan_header__pack_to_buffer
+                     (const Serkd__PlanHeader   *message,
+                      ProtobufCBuffer     *buffer);
+Serkd__PlanHeader *
+       serkd__plan_header__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   serkd__plan_header__free_unpacked
+                     (Serkd__PlanHeader *message,
+                      ProtobufCAllocator *allocator);
+/* Serkd__PlanBuffer methods */
+void   serkd__plan_buffer__init
+                     (Serkd__PlanBuffer         *message);
+size_t serkd__plan_buffer__get_packed_size
+                     (const Serkd__PlanBuffer   *message);
+size_t serkd__plan_buffer__pack
+                     (const Serkd__PlanBuffer   *message,
+                      uint8_t             *out);
+size_t serkd__plan_buffer__pack_to_buffer
+                     (const Serkd__PlanBuffer   *message,
+                      ProtobufCBuffer     *buffer);
+Serkd__PlanBuffer *
+       serkd__plan_buffer__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   serkd__plan_buffer__free_unpacked
+                     (Serkd__PlanBuffer *message,
+                      ProtobufCAllocator *allocator);
+/* Serkd__PersistentPlace methods */
+void   serkd__persistent_place__init
+                     (Serkd__PersistentPlace         *message);
+size_t serkd__persistent_place__get_packed_size
+                     (const Serkd__PersistentPlace   *message);
+size_t serkd__persistent_place__pack
+                     (const Serkd__PersistentPlace   *message,
+                      uint8_t             *out);
+size_t serkd__persistent_place__pack_to_buffer
+                     (const Serkd__PersistentPlace   *message,
+                      ProtobufCBuffer     *buffer);
+Serkd__PersistentPlace *
+       serkd__persistent_place__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   serkd__persistent_place__free_unpacked
+                     (Serkd__PersistentPlace *message,
+                      ProtobufCAllocator *allocator);
+/* Serkd__PlanStep methods */
+void   serkd__plan_step__init
+                     (Serkd__PlanStep         *message);
+size_t serkd__plan_step__get_packed_size
+                     (const Serkd__PlanStep   *message);
+size_t serkd__plan_step__pack
+                     (const Serkd__PlanStep   *message,
+                      uint8_t             *out);
+size_t serkd__plan_step__pack_to_buffer
+                     (const Serkd__PlanStep   *message,
+                      ProtobufCBuffer     *buffer);
+Serkd__PlanStep *
+       serkd__plan_step__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   serkd__plan_step__free_unpacked
+                     (Serkd__PlanStep *message,
+                      ProtobufCAllocator *allocator);
+/* Serkd__PlanTensor methods */
+void   serkd__plan_tensor__init
+                     (Serkd__PlanTensor         *message);
+size_t serkd__plan_tensor__get_packed_size
+                     (const Serkd__PlanTensor   *message);
+size_t serkd__plan_tensor__pack
+                     (const Serkd__PlanTensor   *message,
+                      uint8_t             *out);
+size_t serkd__plan_tensor__pack_to_buffer
+                     (const Serkd__PlanTensor   *message,
+                      ProtobufCBuffer     *buffer);
+Serkd__PlanTensor *
+       serkd__plan_tensor__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   serkd__plan_tensor__free_unpacked
+                     (Serkd__PlanTensor *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Serkd__ModelHeader_Closure)
@@ -331,6 +577,21 @@ typedef void (*Serkd__IntList_Closure)
 typedef void (*Serkd__MetadataEntry_Closure)
                  (const Serkd__MetadataEntry *message,
                   void *closure_data);
+typedef void (*Serkd__PlanHeader_Closure)
+                 (const Serkd__PlanHeader *message,
+                  void *closure_data);
+typedef void (*Serkd__PlanBuffer_Closure)
+                 (const Serkd__PlanBuffer *message,
+                  void *closure_data);
+typedef void (*Serkd__PersistentPlace_Closure)
+                 (const Serkd__PersistentPlace *message,
+                  void *closure_data);
+typedef void (*Serkd__PlanStep_Closure)
+                 (const Serkd__PlanStep *message,
+                  void *closure_data);
+typedef void (*Serkd__PlanTensor_Closure)
+                 (const Serkd__PlanTensor *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -346,6 +607,11 @@ extern const ProtobufCMessageDescriptor serkd__node__descriptor;
 extern const ProtobufCMessageDescriptor serkd__attribute__descriptor;
 extern const ProtobufCMessageDescriptor serkd__int_list__descriptor;
 extern const ProtobufCMessageDescriptor serkd__metadata_entry__descriptor;
+extern const ProtobufCMessageDescriptor serkd__plan_header__descriptor;
+extern const ProtobufCMessageDescriptor serkd__plan_buffer__descriptor;
+extern const ProtobufCMessageDescriptor serkd__persistent_place__descriptor;
+extern const ProtobufCMessageDescriptor serkd__plan_step__descriptor;
+extern const ProtobufCMessageDescriptor serkd__plan_tensor__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -9,6 +9,8 @@ import GraphIR
 /// frees its previous activation), so a frozen teacher's transient activations die before the
 /// next ones are made, and an optimizer update runs as soon as its gradient exists, freeing it.
 /// Nodes that overwrite a value in place wait until every other reader of that value has run.
+/// Views (reshape, identity) cost nothing but keep their source alive, so they are not scheduled on
+/// their own: each is emitted just before the first node that reads it.
 public enum MemoryAwareSchedule {
     /// The graph with its nodes reordered (values and ids unchanged).
     public static func run(_ graph: Graph) -> Graph {
@@ -35,15 +37,51 @@ public enum MemoryAwareSchedule {
                 for reader in consumers[node.inputs[input].index] where reader != index { predecessors[index].insert(reader) }
             }
         }
+        func isView(_ index: Int) -> Bool {
+            switch graph.nodes[index].op {
+            case .reshape, .identity: true
+            default: false
+            }
+        }
+        // Views are never scheduled on their own, so a node waits for what its views wait for.
+        var effective = [Set<Int>?](repeating: nil, count: count)
+        func effectivePredecessors(_ index: Int) -> Set<Int> {
+            if let known = effective[index] { return known }
+            var result = Set<Int>()
+            for p in predecessors[index] { if isView(p) { result.formUnion(effectivePredecessors(p)) } else { result.insert(p) } }
+            effective[index] = result
+            return result
+        }
         var successors = [[Int]](repeating: [], count: count)
-        var waiting = predecessors.map(\.count)
-        for (index, set) in predecessors.enumerated() { for p in set { successors[p].append(index) } }
+        var waiting = [Int](repeating: 0, count: count)
+        for index in 0..<count where !isView(index) {
+            let set = effectivePredecessors(index)
+            waiting[index] = set.count
+            for p in set { successors[p].append(index) }
+        }
         var unscheduledReaders = consumers.map(\.count)
         var position = [Int](repeating: -1, count: count)
-        var ready = Set((0..<count).filter { waiting[$0] == 0 })
+        var ready = Set((0..<count).filter { !isView($0) && waiting[$0] == 0 })
         var order: [Int] = []
         order.reserveCapacity(count)
-
+        var emitted = [Bool](repeating: false, count: count)
+        func emit(_ index: Int) {
+            guard !emitted[index] else { return }
+            // The views this node reads (and views of views) go just before it.
+            for input in graph.nodes[index].inputs {
+                if let producer = producers[input.index], isView(producer), !emitted[producer] { emit(producer) }
+            }
+            emitted[index] = true
+            ready.remove(index)
+            position[index] = order.count
+            order.append(index)
+            for input in graph.nodes[index].inputs { unscheduledReaders[input.index] -= 1 }
+            for next in successors[index] {
+                waiting[next] -= 1
+                if waiting[next] == 0 { ready.insert(next) }
+            }
+        }
+        // The bytes a node frees: inputs (or the sources behind its views) it is the last reader of.
         while !ready.isEmpty {
             var best: (score: Int, recency: Int, index: Int)?
             for index in ready {
@@ -60,16 +98,10 @@ public enum MemoryAwareSchedule {
                 let recency = node.inputs.compactMap { producers[$0.index].map { position[$0] } }.max() ?? -1
                 if best == nil || (score, -recency, index) < (best!.score, -best!.recency, best!.index) { best = (score, recency, index) }
             }
-            let chosen = best!.index
-            ready.remove(chosen)
-            position[chosen] = order.count
-            order.append(chosen)
-            for input in graph.nodes[chosen].inputs { unscheduledReaders[input.index] -= 1 }
-            for next in successors[chosen] {
-                waiting[next] -= 1
-                if waiting[next] == 0 { ready.insert(next) }
-            }
+            emit(best!.index)
         }
+        // Views nothing scheduled reads (graph outputs) go last.
+        for index in 0..<count where !emitted[index] { emit(index) }
         precondition(order.count == count, "the graph has a cycle")
         var result = graph
         result.nodes = order.map { graph.nodes[$0] }

@@ -6,7 +6,7 @@ import Tensor
 /// Axes of extent 1 are dropped and neighbouring axes merged wherever every operand walks them as one,
 /// so `[8,197,768] + [768]` becomes rows of 768 with the bias repeating, `[N,C,H,W] · [1,C,1,1]` becomes
 /// runs of H·W against one scalar each, and same-shaped operands become a single run.
-public struct Broadcast: Hashable, Sendable {
+public struct Broadcast: Hashable, Sendable, Codable {
     /// Output extents after merging, outermost first; never empty (a scalar output is `[1]`).
     public var extents: [Int]
     /// For each operand, its element stride along each merged axis (0 where it is broadcast). Along

@@ -9,7 +9,7 @@ import Tensor
 /// and multiplies by the weights, which yields the output's [M, H·W] rows directly.
 public enum Conv2D {
     /// How a convolution is computed.
-    public enum Algorithm: String, Hashable, Sendable {
+    public enum Algorithm: String, Hashable, Sendable, Codable {
         /// Weights times the input image itself.
         case pointwise
         /// Input patches unfolded into the workspace, then weights times patches.
@@ -19,7 +19,7 @@ public enum Conv2D {
     }
 
     /// A resolved convolution.
-    public struct Geometry: Hashable, Sendable {
+    public struct Geometry: Hashable, Sendable, Codable {
         /// Input N, C, H, W.
         public var batch: Int
         public var inputChannels: Int

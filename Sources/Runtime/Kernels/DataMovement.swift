@@ -8,7 +8,7 @@ public enum DataMovement {
     /// A strided view of an input, copied into a contiguous output. Axes are merged where the view
     /// allows, so a transpose that keeps the last axis copies whole rows and a slice of full rows is
     /// one block copy.
-    public struct Copy: Hashable, Sendable {
+    public struct Copy: Hashable, Sendable, Codable {
         /// Bytes per element.
         public var elementSize: Int
         /// Output extents after merging (never empty).
@@ -124,7 +124,7 @@ public enum DataMovement {
     }
 
     /// Inputs joined along an axis: for each outer index, each input's block in turn.
-    public struct Concat: Hashable, Sendable {
+    public struct Concat: Hashable, Sendable, Codable {
         /// Product of the extents before the axis.
         public var outer: Int
         /// Bytes of each input per outer index (its axis extent × the inner extents × element size).
@@ -159,7 +159,7 @@ public enum DataMovement {
     }
 
     /// Entries of data chosen along an axis by int64 indices.
-    public struct Gather: Hashable, Sendable {
+    public struct Gather: Hashable, Sendable, Codable {
         /// The data around the gathered axis.
         public var layout: AxisLayout
         /// The gathered axis (for error messages).
@@ -199,7 +199,7 @@ public enum DataMovement {
     }
 
     /// Padding (or, with negative amounts, cropping) of each axis.
-    public struct Pad: Hashable, Sendable {
+    public struct Pad: Hashable, Sendable, Codable {
         /// Bytes per element.
         public var elementSize: Int
         /// Output extents.

@@ -4,9 +4,9 @@ import Tensor
 /// Work a GEMM-shaped kernel does to its output while the output is still in cache: add a bias along
 /// rows or columns, then apply an activation. The compiler fuses MatMul + bias + activation (and
 /// Conv + bias + activation) into one kernel by filling this in.
-public struct Epilogue: Hashable, Sendable {
+public struct Epilogue: Hashable, Sendable, Codable {
     /// Which axis of each output matrix the bias vector runs along.
-    public enum Bias: String, Hashable, Sendable {
+    public enum Bias: String, Hashable, Sendable, Codable {
         /// No bias.
         case none
         /// One value per row (length m): a convolution's per-channel bias.
@@ -57,7 +57,7 @@ public struct Epilogue: Hashable, Sendable {
 /// concurrently, one per thread, instead of each being split across threads by BLAS.
 public enum Gemm {
     /// A resolved batched product.
-    public struct Geometry: Hashable, Sendable {
+    public struct Geometry: Hashable, Sendable, Codable {
         /// Rows of op(A) and C.
         public var m: Int
         /// Columns of op(B) and C.

@@ -1,6 +1,6 @@
 /// A tensor seen around one axis as [outer, extent, inner]: the axes before it flattened, the axis,
 /// the axes after it flattened. Softmax, argmax, gather and concat work on this view.
-public struct AxisLayout: Hashable, Sendable {
+public struct AxisLayout: Hashable, Sendable, Codable {
     /// Product of the extents before the axis.
     public var outer: Int
     /// The axis's extent.

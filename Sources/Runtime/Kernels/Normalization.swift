@@ -3,7 +3,7 @@ import Foundation
 /// Batch normalisation (inference), layer normalisation, softmax and log-softmax.
 public enum Normalization {
     /// Layer normalisation of `rows` rows of `columns` elements each.
-    public struct LayerNormGeometry: Hashable, Sendable {
+    public struct LayerNormGeometry: Hashable, Sendable, Codable {
         /// Rows normalised independently (the product of the axes before the normalised ones).
         public var rows: Int
         /// Elements per row (the product of the normalised axes).

@@ -5,7 +5,7 @@
 /// past it, which is what ONNX's reference, onnxruntime and PyTorch do.
 public enum Pool2D {
     /// A resolved pooling window over `planes` planes of height × width.
-    public struct Geometry: Hashable, Sendable {
+    public struct Geometry: Hashable, Sendable, Codable {
         /// N·C.
         public var planes: Int
         /// Extents of each input and output plane.
@@ -25,7 +25,7 @@ public enum Pool2D {
         public var countIncludePad: Bool
 
         /// The window positions along one axis for one output index.
-        public struct Window: Hashable, Sendable {
+        public struct Window: Hashable, Sendable, Codable {
             /// First input index covered.
             public var start: Int
             /// Distance between covered indices (the dilation).

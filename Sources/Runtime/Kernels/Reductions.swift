@@ -8,7 +8,7 @@ import Tensor
 /// (Int64.min), min +∞ (Int64.max), as ONNX specifies.
 public enum Reductions {
     /// A resolved reduction.
-    public struct Geometry: Hashable, Sendable {
+    public struct Geometry: Hashable, Sendable, Codable {
         /// When the reduced axes are contiguous: the [outer, reduced, inner] view of the input.
         public var contiguous: AxisLayout?
         /// Merged input extents, for the general path.

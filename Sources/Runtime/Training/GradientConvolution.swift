@@ -18,7 +18,7 @@ import Synchronization
 /// gradient sums images in order within a run, then the runs' partial sums in run order.
 public enum Conv2DGradient {
     /// A convolution's gradient computation.
-    public struct Geometry: Hashable, Sendable {
+    public struct Geometry: Hashable, Sendable, Codable {
         /// The forward convolution: shapes, window and strategy.
         public var forward: Conv2D.Geometry
         /// Input channels of one group per backward-data item (im2col and pointwise).

@@ -8,7 +8,7 @@
 ///     dropped ⇔ h < UInt64(Double(ratio) · 2⁶⁴)
 public enum Dropout {
     /// A resolved dropout.
-    public struct Geometry: Hashable, Sendable {
+    public struct Geometry: Hashable, Sendable, Codable {
         /// Elements of X and Y.
         public var count: Int
         /// Elements of the mask: `count`, or the batch size for drop path.

@@ -4,7 +4,7 @@ import Tensor
 ///
 /// Every case gives bit-identical results for any thread count: work is split into items fixed by
 /// the geometry, and sums that cross items are added in item order.
-public enum GradientKernel: Hashable, Sendable {
+public enum GradientKernel: Hashable, Sendable, Codable {
     /// dY, W → dX of a convolution.
     case convBackwardData(Conv2DGradient.Geometry)
     /// X, dY → dW of a convolution.

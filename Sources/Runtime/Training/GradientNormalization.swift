@@ -90,7 +90,7 @@ extension Normalization {
 
     /// Layer norm's gradient over `rows` rows of `columns` elements, with a scale of `scaleCount`
     /// elements repeating along each row (as in the forward `LayerNormGeometry`).
-    public struct LayerNormGradientGeometry: Hashable, Sendable {
+    public struct LayerNormGradientGeometry: Hashable, Sendable, Codable {
         public var rows: Int
         public var columns: Int
         /// Length of the scale (and of the scale and bias gradients).

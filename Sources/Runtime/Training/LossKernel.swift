@@ -3,7 +3,7 @@ import Tensor
 
 /// Losses computed as one kernel, accumulating in double: the KD term compares two nearly equal
 /// distributions early in training, where float32 sums keep only a few digits.
-public enum LossKernel: Hashable, Sendable {
+public enum LossKernel: Hashable, Sendable, Codable {
     /// student logits, teacher logits [rows, classes] → T²·batchmean KL(softmax(t/T) ‖ softmax(s/T)).
     case distillationKL(rows: Int, classes: Int, temperature: Float)
     /// student logits, teacher logits, dL → dStudent = dL·T·(softmax(s/T) − softmax(t/T))/rows.

@@ -6,7 +6,7 @@ import Tensor
 /// Arithmetic follows PyTorch's single-tensor implementations operation by operation in float32
 /// (bias corrections in double, as PyTorch computes them from a Python float), so parameters after a
 /// step match `torch.optim` to rounding.
-public enum OptimizerKernel: Hashable, Sendable {
+public enum OptimizerKernel: Hashable, Sendable, Codable {
     /// param, grad, m, v, lr, t → param, m, v (in place).
     case adamW(count: Int, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float)
     /// param, grad, velocity, lr → param, velocity (in place).

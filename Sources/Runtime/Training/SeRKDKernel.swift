@@ -4,7 +4,7 @@ import Tensor
 ///
 /// Each kernel works image by image on a fixed number of concurrent `slots` (chosen at plan time, so
 /// the workspace size is known then), each with its own scratch in the workspace.
-public enum SeRKDKernel: Hashable, Sendable {
+public enum SeRKDKernel: Hashable, Sendable, Codable {
     /// X [B, N, D] → S [B, M, D], Q̂ [B, N, M] (METHOD §3.3).
     case superpixelTokens(SuperpixelGeometry)
     /// S_s, S_t → RKD distance loss (scalar).
@@ -64,7 +64,7 @@ public enum SeRKDKernel: Hashable, Sendable {
 
 /// The token sets a relation loss compares: B images of N student tokens (width Ds) and N teacher
 /// tokens (width Dt).
-public struct RelationGeometry: Hashable, Sendable {
+public struct RelationGeometry: Hashable, Sendable, Codable {
     /// Images B.
     public var batch: Int
     /// Tokens per image N (at least 2).

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where the superpixel-token kernel's tokens lie and how it clusters them.
-public struct SuperpixelGeometry: Hashable, Sendable {
+public struct SuperpixelGeometry: Hashable, Sendable, Codable {
     /// Images B.
     public var batch: Int
     /// Token grid height and width (N = height·width tokens per image).

@@ -1,0 +1,38 @@
+import CLI
+import Compiler
+import Dispatch
+import GraphIR
+import Runtime
+import Train
+
+/// `serkd-compile inspect FILE.plan [--dump]`: reads and validates a plan file as `serkd-run` would
+/// and describes it: metadata, kernels, memory, how long reading took.
+enum InspectCommand {
+    static func run(_ arguments: inout Arguments) throws {
+        let path = try arguments.positional("plan file (FILE.plan)")
+        let dump = arguments.flag("dump")
+        try arguments.finish()
+
+        let start = DispatchTime.now().uptimeNanoseconds
+        let file = try PlanFile.read(path)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let plan = file.plan
+        let persistent = plan.persistent.reduce(0) { $0 + $1.byteCount }
+        print("\(path): valid plan, read and checked in \(String(format: "%.3f", seconds)) s")
+        print("steps: \(plan.steps.count), buffers: \(plan.buffers.count), arena: \(formatBytes(plan.arenaBytes)), "
+              + "persistent: \(formatBytes(persistent)) in \(plan.persistent.count) tensors")
+        print("inputs: " + plan.inputs.map { describe($0, in: plan) }.joined(separator: ", "))
+        print("outputs: " + plan.outputs.map { describe($0, in: plan) }.joined(separator: ", "))
+        print("metadata:")
+        for key in file.metadata.keys.sorted() {
+            let value = file.metadata[key]!.replacingOccurrences(of: "\n", with: " ")
+            print("  \(key): \(value.count > 100 ? String(value.prefix(97)) + "…" : value)")
+        }
+        if dump { print(PlanDump.text(plan)) }
+    }
+
+    private static func describe(_ id: BufferID, in plan: Plan) -> String {
+        let buffer = plan.buffers[id.index]
+        return "\(buffer.name) \(buffer.dtype.shortName)\(buffer.shape)"
+    }
+}

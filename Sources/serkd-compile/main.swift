@@ -1,0 +1,3 @@
+import CLI
+
+Tool.main("serkd-compile") { try CompileCommand.run(Array(CommandLine.arguments.dropFirst())) }

@@ -1,0 +1,41 @@
+import Compiler
+import GraphIR
+import ONNX
+import Runtime
+import Train
+
+/// A model ready to run: a plan file as `serkd-compile model` wrote it (no graph work at all), or a
+/// `.serkd`/`.onnx` model lowered here.
+struct LoadedModel {
+    /// The program.
+    let plan: Plan
+    /// The one input it takes.
+    let input: TensorType
+    /// Class names from the model's metadata, if any.
+    let labels: [String]?
+    /// What was loaded, for the first line of output.
+    let summary: String
+
+    /// Loads `path`; `batch` is the batch an ONNX model is imported for (a `.serkd` model or a plan
+    /// keeps its own, and other batches are fed in chunks).
+    init(_ path: String, batch: Int?) throws {
+        if path.hasSuffix(".plan") {
+            let file = try PlanFile.read(path)
+            guard file.metadata["plan.kind"] != "training" else {
+                throw InvalidInput(path, "is a training plan: run it with serkd-run train --config RUN.json --plan \(path)")
+            }
+            plan = file.plan
+            labels = Infer.labels(file.metadata["model.labels"])
+            summary = "plan of \(plan.steps.count) kernels, arena \(formatBytes(plan.arenaBytes))"
+        } else {
+            let graph = try loadModel(path, batch: batch)
+            let (plan, memory) = try Lowering.plan(graph)
+            self.plan = plan
+            labels = Infer.labels(graph.metadata["labels"])
+            summary = "\(graph.nodes.count) nodes → \(plan.steps.count) kernels, arena \(formatBytes(memory.arenaBytes))"
+        }
+        guard plan.inputs.count == 1 else { throw InvalidInput(path, "has \(plan.inputs.count) inputs; infer feeds exactly one") }
+        let buffer = plan.buffers[plan.inputs[0].index]
+        input = TensorType(buffer.dtype, buffer.shape)
+    }
+}
