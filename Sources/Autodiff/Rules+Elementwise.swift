@@ -8,6 +8,13 @@ extension Autodiff {
         if function == .neg {
             return GradientRule { b in [try b.apply1(.unary(.neg), [b.outputGradient], "neg")] }
         }
+        if function == .relu {
+            // relu'(x) = [x > 0] = [relu(x) > 0]: keeping the output instead of the input lets the
+            // compiler fuse the ReLU into the convolution or matmul producing its input.
+            return GradientRule(keeping: [.output(0): [0]]) { b in
+                [try b.apply1(.unaryBackward(.relu), [b.output(0), b.outputGradient], function.name)]
+            }
+        }
         return GradientRule(keeping: [.input(0): [0]]) { b in
             [try b.apply1(.unaryBackward(function), [b.input(0), b.outputGradient], function.name)]
         }

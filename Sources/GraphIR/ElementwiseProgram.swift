@@ -7,9 +7,9 @@ import Tensor
 /// writes register `inputCount + j`; the last instruction's register is the result. Comparisons
 /// yield 1 or 0, and `select` takes any nonzero condition as true, so bool values only ever live
 /// inside a program.
-public struct ElementwiseProgram: Hashable, Sendable {
+public struct ElementwiseProgram: Hashable, Sendable, Codable {
     /// One step of the program; operands are register numbers.
-    public enum Instruction: Hashable, Sendable {
+    public enum Instruction: Hashable, Sendable, Codable {
         case unary(UnaryFunction, Int)
         case binary(BinaryFunction, Int, Int)
         case compare(Comparison, Int, Int)

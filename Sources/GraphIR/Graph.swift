@@ -225,3 +225,13 @@ public struct Graph: Sendable {
         return result
     }
 }
+
+extension Graph {
+    /// The graph for inference: parameters and state become constants, so the compiler may fold
+    /// them (batch norms into convolutions, weight transposes). Tensors are shared, not copied.
+    public func frozen() -> Graph {
+        var graph = self
+        for id in dataValues where graph[id].kind == .parameter || graph[id].kind == .state { graph.setKind(id, .constant) }
+        return graph
+    }
+}

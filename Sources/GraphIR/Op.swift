@@ -159,7 +159,7 @@ public enum Op: Hashable, Sendable {
 }
 
 /// Where a fused linear op's bias runs.
-public enum LinearBias: String, Hashable, Sendable, CaseIterable {
+public enum LinearBias: String, Hashable, Sendable, Codable, CaseIterable {
     /// No bias input.
     case none
     /// One value per row of each product (length m).

@@ -29,14 +29,27 @@ public enum ModelLoader {
         return Loaded(graph: graph, taps: try taps ?? DefaultTaps.infer(graph, role: role))
     }
 
-    /// A `.serkd` model has the batch it was imported or exported for; other batch sizes need the
-    /// original (ONNX or zoo) model.
+    /// A `.serkd` model at another batch size. Its shapes are static, so the model goes through the
+    /// exporter's batch analysis (an ONNX model with a symbolic batch, in memory) and is imported again
+    /// at `batch`; models whose nodes mix samples cannot be re-batched and say so.
     static func rebatched(_ graph: Graph, batch: Int, source: String) throws -> Graph {
         guard let input = graph.inputs.first else { throw InvalidInput(source, "the model has no inputs") }
         let modelBatch = graph.type(of: input).shape[0]
-        guard modelBatch == batch else {
-            throw InvalidInput(source, "was imported for batch \(modelBatch), the run needs batch \(batch): import it again with `serkd-convert import … --batch \(batch)` or give the .onnx file")
+        if modelBatch == batch { return graph }
+        let (bytes, summary) = try ONNXExport.serialized(graph)
+        guard summary.dynamicBatch else {
+            throw InvalidInput(source, "was made for batch \(modelBatch) and cannot be re-batched to \(batch) (\(summary.fixedBatchReason ?? "its nodes mix samples")): import it again with `serkd-convert import … --batch \(batch)`")
         }
-        return graph
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("serkd-rebatch-\(UUID().uuidString).onnx").path
+        try AtomicFile.write(bytes, to: temporary)
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        var rebatched = try ONNXImport.graph(fromFile: temporary, options: ONNXImport.Options(batch: batch))
+        rebatched.name = graph.name
+        rebatched.metadata = graph.metadata.merging(["batch": String(batch)]) { $1 }
+        for id in rebatched.dataValues {
+            // Keep what the file said a tensor is (a running statistic stays state).
+            if let original = graph.value(named: rebatched[id].name), graph.tensors[original] != nil { rebatched.setKind(id, graph[original].kind) }
+        }
+        return rebatched
     }
 }

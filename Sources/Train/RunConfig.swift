@@ -26,6 +26,14 @@ public struct RunConfig {
         public var std: [Float]
         /// Zoo settings (width, depth, heads, patch, drop path) when `source` is a zoo name.
         public var zoo: [String: Double]
+
+        public init(source: String, taps: ModelTaps? = nil, mean: [Float], std: [Float], zoo: [String: Double] = [:]) {
+            self.source = source
+            self.taps = taps
+            self.mean = mean
+            self.std = std
+            self.zoo = zoo
+        }
     }
 
     /// Where the images come from and how they are prepared.
@@ -110,7 +118,8 @@ public struct RunConfig {
         deterministic = try root.bool("deterministic", default: false)
         logEvery = try root.integer("log_every", default: 10, in: 1...1_000_000)
         checkpointEvery = try root.integer("checkpoint_every", default: 500, in: 1...Int.max)
-        output = try root.optionalString("output").map(path) ?? "runs/\(name)"
+        // Outputs go where the user runs serkd from; inputs (models, data) are found beside the config.
+        output = try root.optionalString("output") ?? "runs/\(name)"
 
         func model(_ reader: ConfigReader, role: String) throws -> Model {
             guard let source = try reader.optionalString("model") else { throw reader.error("model", "missing (a .serkd/.onnx path or a zoo name)") }

@@ -89,6 +89,7 @@ public final class Trainer {
             teacherEvaluation = try ModelLoader.load(entry, batch: config.evalBatch, data: data, seed: config.seed &+ 1, role: "teacher",
                                                      forEvaluation: true).graph
                 .adaptingInput(channels: data.channels, mean: config.student.mean, std: config.student.std, ownMean: entry.mean, ownStd: entry.std, role: "teacher")
+                .frozen()
         } else {
             teacherEvaluation = nil
         }

@@ -23,7 +23,8 @@ enum InferenceBenchmark {
         } else {
             graph = try ModelFile.read(path)
         }
-        let (plan, memory) = try Lowering.plan(graph)
+        let compiled = try Pipeline.compile(graph.frozen())
+        let (plan, memory) = (compiled.plan, compiled.memory)
         let executor = Executor(plan)
         var generator = SystemRandomNumberGenerator()
         let inputs = graph.inputs.map { id -> Tensor in

@@ -13,7 +13,7 @@ enum ModelCommand {
         try arguments.finish()
 
         let graph = try load(source, batch: batch)
-        let compiled = try Pipeline.compile(graph, options: output.options)
+        let compiled = try Pipeline.compile(graph.frozen(), options: output.options)
         var metadata = [
             "plan.kind": "inference",
             "compiled.from": source,

@@ -29,7 +29,8 @@ struct LoadedModel {
             summary = "plan of \(plan.steps.count) kernels, arena \(formatBytes(plan.arenaBytes))"
         } else {
             let graph = try loadModel(path, batch: batch)
-            let (plan, memory) = try Lowering.plan(graph)
+            let compiled = try Pipeline.compile(graph.frozen())
+            let (plan, memory) = (compiled.plan, compiled.memory)
             self.plan = plan
             labels = Infer.labels(graph.metadata["labels"])
             summary = "\(graph.nodes.count) nodes → \(plan.steps.count) kernels, arena \(formatBytes(memory.arenaBytes))"
