@@ -13,8 +13,10 @@ public struct Arguments {
     private var nextPositional = 0
 
     /// Splits `arguments` (without the program name). Options take their value as `--name=value` or
-    /// `--name value`; names in `flags` take none. `--` ends option parsing.
+    /// `--name value`; names in `flags` take none; `-o` is short for `--output`. `--` ends option
+    /// parsing.
     public init(_ arguments: [String], flags flagNames: Set<String> = []) throws {
+        let arguments = arguments.map { $0 == "-o" ? "--output" : $0 }
         var index = 0
         var optionsEnded = false
         while index < arguments.count {

@@ -26,7 +26,7 @@ enum CompileCommand {
 
     /// Runs the command named by the first argument.
     static func run(_ list: [String]) throws {
-        var arguments = try Arguments(list.map { $0 == "-o" ? "--output" : $0 }, flags: ["dump", "list-passes", "help"])
+        var arguments = try Arguments(list, flags: ["dump", "list-passes", "help"])
         if arguments.flag("list-passes") {
             for pass in Pipeline.passes { print("\(pass.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(pass.summary)") }
             return

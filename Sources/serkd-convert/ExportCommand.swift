@@ -21,7 +21,7 @@ enum ExportCommand {
         """
 
     static func run(_ list: [String]) throws {
-        var arguments = try Arguments(list.map { $0 == "-o" ? "--output" : $0 }, flags: ["fixed-batch", "help"])
+        var arguments = try Arguments(list, flags: ["fixed-batch", "help"])
         if arguments.flag("help") {
             print(usage)
             return

@@ -14,6 +14,10 @@ let usage = """
                      the step serkd-compile graph compiled for this config instead of compiling it here
       eval MODEL --config RUN.json [--set key=value]…
                      top-1/top-5 of a model on the config's evaluation data
+      visualize curves RUN_FOLDER -o curves.png
+                     loss terms and evaluation accuracy against the step
+      visualize superpixels --config RUN.json [--student best.serkd] [--images 0,1,2,3] -o map.png
+                     evaluation images with the teacher's and the student's superpixels (paper Fig. 3)
       --version      print the version, the CPU and the BLAS kernel in use
     """
 
@@ -32,6 +36,7 @@ Tool.main("serkd-run") {
     case "infer": try Infer.run(&arguments)
     case "train": try TrainCommand.run(&arguments)
     case "eval": try EvalCommand.run(&arguments)
+    case "visualize": try VisualizeCommand.run(&arguments)
     case nil: print(usage)
     case let command?: throw InvalidInput(nil, "unknown command '\(command)' (try --help)")
     }
