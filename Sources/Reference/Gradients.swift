@@ -335,41 +335,14 @@ extension Reference {
 
     // MARK: Dropout
 
-    /// Multiplier of the step in the dropout hash.
-    static let dropoutStepMultiplier: UInt64 = 0xD1B5_4A32_D192_ED03
-    /// Multiplier of the element index in the dropout hash.
-    static let dropoutIndexMultiplier: UInt64 = 0xAEF1_7502_108E_F2D9
-
-    /// SplitMix64's output function: a bijective mix of all 64 bits.
-    static func splitMix64(_ state: UInt64) -> UInt64 {
-        var z = state &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Whether dropout drops element (or, per sample, sample) `index` at `step`, the exact function
-    /// the runtime kernel reproduces bit for bit:
-    ///
-    ///     h = splitMix64(UInt64(bitPattern: seed) ^ (UInt64(bitPattern: step) &* 0xD1B54A32D192ED03)
-    ///                                              ^ (UInt64(index) &* 0xAEF17502108EF2D9))
-    ///     dropped ⇔ h < UInt64(Double(ratio) · 2⁶⁴)
-    ///
-    /// `Double(ratio)·2⁶⁴` is exact (ratio is a float32 in [0, 1)), so the threshold is ⌊ratio·2⁶⁴⌋
-    /// and each element is dropped with probability ratio, independently of the others.
-    static func dropoutDrops(seed: Int, step: Int64, index: Int, ratio: Float) -> Bool {
-        let key = UInt64(bitPattern: Int64(seed)) ^ (UInt64(bitPattern: step) &* dropoutStepMultiplier)
-            ^ (UInt64(index) &* dropoutIndexMultiplier)
-        return splitMix64(key) < UInt64(Double(ratio) * 0x1p64)
-    }
-
-    /// Dropout: mask element i is 0 when `dropoutDrops(seed, step, i)`, else the float32
+    /// Dropout: mask element i is 0 when `DropoutHash` drops it, else the float32
     /// `Float(1 / (1 − Double(ratio)))`; Y = X·mask as one float32 product (so a dropped negative
     /// element is −0 and NaN stays NaN). With `perSample` the mask is [B, 1, …] and its index is
     /// the sample.
     static func dropout(_ input: Tensor, step: Int64, ratio: Float, seed: Int, perSample: Bool, maskShape: Shape) -> [Tensor] {
         let scale = Float(1 / (1 - Double(ratio)))
-        let mask = (0..<maskShape.elementCount).map { dropoutDrops(seed: seed, step: step, index: $0, ratio: ratio) ? 0 : scale }
+        let key = DropoutHash.key(seed: seed, step: step), threshold = DropoutHash.threshold(ratio: ratio)
+        let mask = (0..<maskShape.elementCount).map { DropoutHash.drops(key: key, index: $0, threshold: threshold) ? 0 : scale }
         let elementsPerMask = max(input.elementCount / max(maskShape.elementCount, 1), 1)
         let y = input.floats.enumerated().map { i, x in x * mask[i / elementsPerMask] }
         return [Tensor(y, shape: input.shape), Tensor(mask, shape: maskShape)]

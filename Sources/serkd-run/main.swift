@@ -14,6 +14,8 @@ let usage = """
                      the step serkd-compile graph compiled for this config instead of compiling it here
       eval MODEL --config RUN.json [--set key=value]…
                      top-1/top-5 of a model on the config's evaluation data
+      compare RUN_FOLDER…
+                     a table of runs: method, steps, evaluation top-1/top-5, images/s
       visualize curves RUN_FOLDER -o curves.png
                      loss terms and evaluation accuracy against the step
       visualize superpixels --config RUN.json [--student best.serkd] [--images 0,1,2,3] -o map.png
@@ -37,6 +39,7 @@ Tool.main("serkd-run") {
     case "train": try TrainCommand.run(&arguments)
     case "eval": try EvalCommand.run(&arguments)
     case "visualize": try VisualizeCommand.run(&arguments)
+    case "compare": try CompareCommand.run(&arguments)
     case nil: print(usage)
     case let command?: throw InvalidInput(nil, "unknown command '\(command)' (try --help)")
     }

@@ -1,11 +1,7 @@
-/// Dropout and drop path with masks drawn from a counter-based hash of (seed, step, element), so a
-/// resumed run draws the same masks and any split across threads draws the same bits.
-///
-/// The hash and threshold are `Reference.dropoutDrops`, bit for bit:
-///
-///     h = splitMix64(UInt64(bitPattern: seed) ^ (UInt64(bitPattern: step) &* 0xD1B54A32D192ED03)
-///                                              ^ (UInt64(index) &* 0xAEF17502108EF2D9))
-///     dropped ⇔ h < UInt64(Double(ratio) · 2⁶⁴)
+import Tensor
+
+/// Dropout and drop path with masks drawn from `DropoutHash` (a counter-based hash of seed, step and
+/// element), so a resumed run draws the same masks and any split across threads draws the same bits.
 public enum Dropout {
     /// A resolved dropout.
     public struct Geometry: Hashable, Sendable, Codable {
@@ -27,8 +23,8 @@ public enum Dropout {
 
         /// Consecutive elements sharing one mask value.
         var elementsPerMask: Int { maskCount == 0 ? 1 : count / maskCount }
-        /// Hashes below this drop their element: ⌊ratio·2⁶⁴⌋ (exact, as ratio is a float32).
-        var threshold: UInt64 { UInt64(Double(ratio) * 0x1p64) }
+        /// Hashes below this drop their element.
+        var threshold: UInt64 { DropoutHash.threshold(ratio: ratio) }
         /// The value of a kept element's mask: 1/(1 − ratio) rounded once.
         var keptValue: Float { Float(1 / (1 - Double(ratio))) }
     }
@@ -38,23 +34,14 @@ public enum Dropout {
     public static func run(_ g: Geometry, input x: UnsafePointer<Float>, step: Int64, output y: UnsafeMutablePointer<Float>,
                            mask: UnsafeMutablePointer<Float>) {
         let (threshold, kept, per) = (g.threshold, g.keptValue, g.elementsPerMask)
-        let key = UInt64(bitPattern: Int64(g.seed)) ^ (UInt64(bitPattern: step) &* 0xD1B5_4A32_D192_ED03)
+        let key = DropoutHash.key(seed: g.seed, step: step)
         Parallel.forEach(g.maskCount, grain: max(1, Elementwise.grain / 4 / per)) { range in
             for i in range {
-                let value: Float = splitMix64(key ^ (UInt64(i) &* 0xAEF1_7502_108E_F2D9)) < threshold ? 0 : kept
+                let value: Float = DropoutHash.drops(key: key, index: i, threshold: threshold) ? 0 : kept
                 mask[i] = value
                 let (source, target) = (x + i * per, y + i * per)
                 for j in 0..<per { target[j] = source[j] * value }
             }
         }
-    }
-
-    /// SplitMix64's output function on `state` advanced by its increment.
-    @inline(__always)
-    static func splitMix64(_ state: UInt64) -> UInt64 {
-        var z = state &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
