@@ -21,6 +21,18 @@ import Train
         #expect(config.resolved.description.contains("\"border\": \"stvit\""))
     }
 
+    /// The configs the README and examples/README.md point users at must stay readable as the keys evolve.
+    @Test func everyExampleConfigParses() throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples")
+        let files = FileManager.default.enumerator(atPath: examples.path)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".json") }
+        #expect(files.count >= 4)
+        for file in files {
+            let config = try RunConfig.load(examples.appendingPathComponent(file).path)
+            #expect(config.epochs >= 1, "\(file)")
+        }
+    }
+
     @Test func overridesApplyBeforeChecking() throws {
         let text = #"{"student": {"model": "s.onnx"}, "teacher": {"model": "t.onnx"}}"#
         let config = try load(text, overrides: ["loss.angle.weight=0.25", "method=rkd"])
