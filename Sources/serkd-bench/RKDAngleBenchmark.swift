@@ -38,9 +38,7 @@ enum RKDAngleBenchmark {
         }
         let executor = Executor(plan)
         let timing = try Timing.measure(repeats: repeats, warmup: warmup) { _ = try executor.run(inputs) }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let maxRSS = usage.ru_maxrss * 1024  // Linux reports kilobytes
+        let maxRSS = peakResidentBytes()
         if json {
             print("{\"batch\": \(batch), \"tokens\": \(count), \"width\": \(width), \"chunk\": \(chunk), \"threads\": \(Parallel.threadCount), "
                   + "\"median_ms\": \(timing.median * 1000), \"min_ms\": \(timing.minimum * 1000), \"arena_bytes\": \(memory.arenaBytes), "

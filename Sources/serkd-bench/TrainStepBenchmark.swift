@@ -41,8 +41,9 @@ enum TrainStepBenchmark {
         }
 
         let memory = compiled.memory, plan = compiled.plan
+        let maxRSS = peakResidentBytes()
         if json {
-            print("{\"student\": \"\(studentName)\", \"teacher\": \"\(teacherName)\", \"batch\": \(batch), \"disabled\": [\(disabled.sorted().map { "\"\($0)\"" }.joined(separator: ", "))], \"nodes\": \(compiled.graph.nodes.count), \"kernels\": \(plan.steps.count), \"arena_bytes\": \(memory.arenaBytes), \"lower_bound_bytes\": \(memory.lowerBound), \"naive_bytes\": \(memory.naiveBytes), \"median_ms\": \(timing.median * 1000), \"min_ms\": \(timing.minimum * 1000), \"compile_s\": \(compileSeconds)}")
+            print("{\"student\": \"\(studentName)\", \"teacher\": \"\(teacherName)\", \"batch\": \(batch), \"disabled\": [\(disabled.sorted().map { "\"\($0)\"" }.joined(separator: ", "))], \"nodes\": \(compiled.graph.nodes.count), \"kernels\": \(plan.steps.count), \"arena_bytes\": \(memory.arenaBytes), \"lower_bound_bytes\": \(memory.lowerBound), \"naive_bytes\": \(memory.naiveBytes), \"median_ms\": \(timing.median * 1000), \"min_ms\": \(timing.minimum * 1000), \"compile_s\": \(compileSeconds), \"max_rss_bytes\": \(maxRSS)}")
             return
         }
         let mib = { (bytes: Int) in String(format: "%.1f MiB", Double(bytes) / 1048576) }
@@ -50,7 +51,7 @@ enum TrainStepBenchmark {
         for pass in compiled.passes {
             print("  pass \(pass.name.padding(toLength: 20, withPad: " ", startingAt: 0)) nodes \(pass.nodesBefore) → \(pass.nodesAfter)  (\(String(format: "%.2f", pass.seconds)) s)")
         }
-        print("  kernels \(plan.steps.count); arena \(mib(memory.arenaBytes)), lower bound \(mib(memory.lowerBound)), naive sum \(mib(memory.naiveBytes))")
+        print("  kernels \(plan.steps.count); arena \(mib(memory.arenaBytes)), lower bound \(mib(memory.lowerBound)), naive sum \(mib(memory.naiveBytes)); max RSS \(mib(maxRSS))")
         print("  step: median \(String(format: "%.1f", timing.median * 1000)) ms, best \(String(format: "%.1f", timing.minimum * 1000)) ms over \(repeats) runs; compiled in \(String(format: "%.1f", compileSeconds)) s")
         guard profile else { return }
         // One more step, timed kernel by kernel: where the time goes, by kernel kind.

@@ -13,7 +13,7 @@ let usage = """
       rkd-angle [--batch B] [--tokens N] [--width D] [--chunk C] [--repeat R] [--json]
                                         RKD angle loss forward+backward (Gram form): time, arena, max RSS
       train-step [--student NAME] [--teacher NAME] [--batch B] [--image-size S] [--disable-pass NAME]… [--repeat R] [--profile] [--json]
-                                        one compiled SeRKD training step of zoo models: kernels, arena, step time
+                                        one compiled SeRKD training step of zoo models: kernels, arena, step time, max RSS
     """
 
 Tool.main("serkd-bench") {
