@@ -11,7 +11,10 @@ enum CompareCommand {
         while let folder = arguments.optionalPositional() { folders.append(folder) }
         try arguments.finish()
         guard !folders.isEmpty else { throw InvalidInput(nil, "missing run folders to compare") }
-        print("run                               method  steps   top-1   top-5  best top-1  img/s")
+        // Foundation's %@ ignores field widths on Linux, so names are padded here.
+        let width = max(3, folders.map { ($0 as NSString).lastPathComponent.count }.max()!)
+        func padded(_ text: String, _ count: Int) -> String { text.padding(toLength: max(count, text.count), withPad: " ", startingAt: 0) }
+        print("\(padded("run", width))  \(padded("method", 6))  steps   top-1   top-5  best top-1  img/s")
         for folder in folders {
             let records = try MetricsLog.read(folder + "/metrics.jsonl")
             let config = try ConfigTree(json: try String(contentsOfFile: folder + "/config.json", encoding: .utf8), source: folder + "/config.json")
@@ -23,7 +26,7 @@ enum CompareCommand {
             let rate = rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count)
             let best = evaluations.map { $0["eval/top1"]! }.max()!
             let name = (folder as NSString).lastPathComponent
-            print(String(format: "%-33@ %6@ %6d  %5.2f%%  %5.2f%%      %5.2f%%  %5.0f", name.prefix(33).description as NSString, method as NSString,
+            print("\(padded(name, width))  \(padded(method, 6))" + String(format: " %6d  %5.2f%%  %5.2f%%      %5.2f%%  %5.0f",
                          Int(last["step"] ?? 0), last["eval/top1"]! * 100, (last["eval/top5"] ?? 0) * 100, best * 100, rate))
         }
     }
