@@ -83,6 +83,23 @@ import Testing
         for gradient in gradients.dropFirst() { #expect(SeRKDCheck.relativeError(gradient, gradients[0]) < 1e-6) }
     }
 
+    @Test("coincident tokens (a flat background) give the direct form's zero angles, not rounding noise divided by zero")
+    func coincidentTokens() throws {
+        var inputs = Self.inputs(TokenSets(batch: 2, count: 16, studentWidth: 5, teacherWidth: 7))
+        // Tokens 3, 4 and 9 repeat token 0 in both sets, as superpixels of a black border do.
+        for t in 0..<2 {
+            let width = inputs[t].shape[2]
+            var values = inputs[t].floats
+            for b in 0..<2 { for copy in [3, 4, 9] { for d in 0..<width { values[(b * 16 + copy) * width + d] = values[(b * 16) * width + d] } } }
+            inputs[t] = Tensor(values, shape: inputs[t].shape)
+        }
+        let expected = try Reference.evaluate(.rkdAngle(chunk: 1), Array(inputs.prefix(2)))[0]
+        let loss = try SeRKDCheck.run(.rkdAngle(chunk: 4), Array(inputs.prefix(2)))[0]
+        #expect(SeRKDCheck.relativeError(loss, expected) < 1e-5)
+        let gradient = try SeRKDCheck.run(.rkdAngleBackward(chunk: 4), inputs)[0]
+        #expect(gradient.floats.allSatisfy { $0.isFinite && abs($0) < 1 })
+    }
+
     @Test("splitting an image's anchors across workers gives the one-worker result", arguments: [1, 3, 3 * 6])
     func workerSplits(batch: Int) throws {
         // 6 anchor blocks per image over 5 workers: shares start inside images, so images are summed in pieces.

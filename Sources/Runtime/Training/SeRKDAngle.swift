@@ -4,7 +4,8 @@
 /// With G = X·Xᵀ of an image's centred tokens, ⟨x_j − x_i, x_k − x_i⟩ = G_jk − G_ij − G_ik + G_ii and
 /// ‖x_j − x_i‖² = G_ii + G_jj − 2G_ij, so no B·N²·D difference tensor and no B·N³ angle tensor ever
 /// exists: the kernels walk the triplets anchor by anchor, holding two rows per anchor. Triplets
-/// with j = i or k = i are 0 (F.normalize maps the zero vector to 0), masked by index.
+/// with j = i or k = i are 0 (F.normalize maps the zero vector to 0), masked by index, and so are
+/// those whose x_j or x_k coincides with x_i up to the Gram form's rounding (see AnchorRows).
 ///
 /// Work is split into items of `chunk` anchors of one image. The backward pass sums each item's
 /// contributions to dG_jk in float, then adds them into a Double dG per image; dX = (dG + dGᵀ)·Xc.
@@ -189,6 +190,10 @@ struct AnchorRows {
     let teacherInverse: UnsafeMutablePointer<Float>
     let teacherOffset: UnsafeMutablePointer<Float>
 
+    /// ‖x_k − x_i‖² at most this share of ‖x_i‖² + ‖x_k‖² (centred tokens) is float32 rounding noise
+    /// of the Gram form: about √D·ε for D up to 768, with a margin.
+    static let coincidence = 1e-5
+
     /// Fills the rows for anchor `i` of an image's Gram matrices.
     func fill(anchor i: Int, student gs: UnsafePointer<Float>, teacher gt: UnsafePointer<Float>, count n: Int) {
         Self.fill(anchor: i, gram: gs, count: n, inverse: studentInverse, offset: studentOffset)
@@ -200,8 +205,12 @@ struct AnchorRows {
         let diagonal = Double(gram[i * n + i])
         for k in 0..<n {
             let squared = TokenGram.squaredDistance(gram, count: n, i, k)
-            // F.normalize divides by max(‖v‖, 1e-12).
-            inverse[k] = k == i ? 0 : Float(1 / max(max(squared, 0).squareRoot(), 1e-12))
+            // Coincident tokens (the flat background of an image gives many identical superpixel tokens)
+            // have x_k − x_i = 0, which F.normalize maps to 0. From float32 Gram entries that difference
+            // comes out as rounding noise of the size of ε·(G_ii + G_kk), sometimes exactly 0; dividing by
+            // it gave cosines of 1e15. Below the noise the direction is unknowable, so it counts as 0 too.
+            let noise = Self.coincidence * (diagonal + Double(gram[k * n + k]))
+            inverse[k] = k == i || squared <= noise ? 0 : Float(1 / max(squared.squareRoot(), 1e-12))
             offset[k] = Float(diagonal - Double(gram[i * n + k]))
         }
     }
