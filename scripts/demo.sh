@@ -3,7 +3,7 @@
 # teacher the project ships (a small ViT trained by serkd itself; examples/README.md says how),
 # compiles the SeRKD training step, distils a smaller DeiT-style student for a short run, trains the
 # same student without distillation for the same steps, exports the distilled student to ONNX
-# (and checks the export scores the same), and prints a table. About 12 minutes on 2 cores.
+# (and checks the export scores the same), and prints a table. About 5 minutes on 2 cores.
 #
 #   DEMO_STEPS=N   training steps per student (default 600, batch 64)
 set -euo pipefail
