@@ -50,15 +50,17 @@ let package = Package(
         .executableTarget(name: "serkd-run", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "Data", "Train", "CLI"]),
         .executableTarget(name: "serkd-bench", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "Distill", "Data", "CBLAS", "CLI"]),
 
+        // The built executables run in a subprocess, shared by the tool tests of several modules.
+        .target(name: "BuiltTools", path: "Tests/BuiltTools"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "CProto"]),
         .testTarget(name: "ReferenceTests", dependencies: ["Reference"]),
-        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Reference"]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Reference", "BuiltTools"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Reference"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Reference", "Compiler", "Runtime"]),
         .testTarget(name: "DistillTests", dependencies: ["Distill", "Autodiff", "Reference", "Compiler", "Runtime", "ONNX", "Data"]),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "Distill", "Data", "Compiler", "Runtime", "GraphIR"]),
-        .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Reference", "ONNX"]),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "Distill", "Data", "Compiler", "Runtime", "GraphIR", "BuiltTools"]),
+        .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Reference", "ONNX", "BuiltTools"]),
     ]
 )

@@ -1,3 +1,4 @@
+import BuiltTools
 import Foundation
 import GraphIR
 import Testing
@@ -7,26 +8,11 @@ import Testing
 @Suite struct PlanFileToolTests {
     static let models = PlanFileTests.models
 
-    /// Runs the executable `name` (built next to the test bundle) with `arguments`.
-    static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while folder.path.contains(".xctest") { folder = folder.deletingLastPathComponent() }
-        let process = Process()
-        process.executableURL = folder.appendingPathComponent(name)
-        process.arguments = arguments
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile(), err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-    }
 
     @Test func aCompiledModelRunsFromItsPlan() throws {
         let folder = try PlanFileTests.Folder()
         let plan = folder.file("resnet.plan")
-        let compiled = try Self.run("serkd-compile", ["model", "\(Self.models)/tiny_resnet.onnx", "-o", plan, "--batch", "2", "--dump"])
+        let compiled = try BuiltTool.run("serkd-compile", ["model", "\(Self.models)/tiny_resnet.onnx", "-o", plan, "--batch", "2", "--dump"])
         #expect(compiled.status == 0, "\(compiled.error)")
         #expect(compiled.error.isEmpty)
         let lines = compiled.output.split(separator: "\n").map(String.init)
@@ -40,7 +26,7 @@ import Testing
         }
 
         let output = folder.file("y.npy")
-        let inferred = try Self.run("serkd-run", ["infer", plan, "--input", "\(Self.models)/tiny_resnet.input.npy", "--output", output])
+        let inferred = try BuiltTool.run("serkd-run", ["infer", plan, "--input", "\(Self.models)/tiny_resnet.input.npy", "--output", output])
         #expect(inferred.status == 0, "\(inferred.error)")
         #expect(inferred.output.hasPrefix("\(plan): plan of \(count) kernels, arena "))
         let expected = try NumPyFile.read("\(Self.models)/tiny_resnet.output.npy")
@@ -48,7 +34,7 @@ import Testing
     }
 
     @Test func theCompilerListsItsPasses() throws {
-        let listed = try Self.run("serkd-compile", ["--list-passes"])
+        let listed = try BuiltTool.run("serkd-compile", ["--list-passes"])
         #expect(listed.status == 0)
         #expect(listed.output.hasPrefix("dce "))
     }
@@ -57,10 +43,10 @@ import Testing
         let folder = try PlanFileTests.Folder()
         let plan = folder.file("model.plan")
         try Data("an older plan".utf8).write(to: URL(fileURLWithPath: plan))
-        let missing = try Self.run("serkd-compile", ["model", folder.file("missing.onnx"), "-o", plan])
+        let missing = try BuiltTool.run("serkd-compile", ["model", folder.file("missing.onnx"), "-o", plan])
         #expect(missing.status == 1)
         #expect(missing.error == "serkd-compile: \(folder.file("missing.onnx")): no such file\n")
-        let unknown = try Self.run("serkd-compile", ["model", "\(Self.models)/tiny_resnet.onnx", "-o", plan, "--disable-pass", "nope"])
+        let unknown = try BuiltTool.run("serkd-compile", ["model", "\(Self.models)/tiny_resnet.onnx", "-o", plan, "--disable-pass", "nope"])
         #expect(unknown.status == 1)
         #expect(unknown.error.hasPrefix("serkd-compile: --disable-pass nope: no such pass (passes: dce"))
         #expect(unknown.error.split(separator: "\n").count == 1)
@@ -76,7 +62,7 @@ import Testing
         try bytes.write(to: URL(fileURLWithPath: path))
         let input = folder.file("x.npy")
         try NumPyFile.write(PlanFileTests.input([1, 2, 5, 5]), to: input)
-        let result = try Self.run("serkd-run", ["infer", path, "--input", input])
+        let result = try BuiltTool.run("serkd-run", ["infer", path, "--input", input])
         #expect(result.status == 1)
         #expect(result.error == "serkd-run: \(path): checksum mismatch: the file is corrupt (rewrite it with serkd-compile)\n")
         #expect(result.output.isEmpty)

@@ -1,3 +1,4 @@
+import BuiltTools
 import Foundation
 import GraphIR
 import Testing
@@ -6,26 +7,11 @@ import Testing
 /// subprocess, checking output, exit status and the files left behind.
 struct ConvertToolTests {
     /// The `serkd-convert` executable next to the test bundle in the build products folder.
-    static var executable: String {
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        if folder.lastPathComponent.hasSuffix(".xctest") || folder.path.contains(".xctest/") {
-            while folder.path.contains(".xctest") { folder = folder.deletingLastPathComponent() }
-        }
-        return folder.appendingPathComponent("serkd-convert").path
-    }
+    static let executable = BuiltTool.path("serkd-convert")
 
     /// Runs serkd-convert with `arguments`; returns exit status, stdout and stderr.
     static func convert(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile(), err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        try BuiltTool.run("serkd-convert", arguments)
     }
 
     static let model: ModelSpec = {

@@ -1,4 +1,5 @@
 import Compiler
+import BuiltTools
 import Foundation
 import GraphIR
 import Runtime
@@ -84,37 +85,22 @@ import Train
 
 /// `serkd-compile graph` and `serkd-run train --plan`, run as a user would.
 @Suite struct PlanFileTrainingToolTests {
-    /// Runs the executable `name` (built next to the test bundle) with `arguments`.
-    static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while folder.path.contains(".xctest") { folder = folder.deletingLastPathComponent() }
-        let process = Process()
-        process.executableURL = folder.appendingPathComponent(name)
-        process.arguments = arguments
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile(), err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-    }
 
     @Test func aCompiledTrainingStepTrainsFromItsPlan() throws {
         let workspace = try Workspace()
         try workspace.writeCIFAR()
         let config = try workspace.writeConfig(workspace.config(",\n  \"steps\": 2"))
         let plan = workspace.file("train.plan")
-        let compiled = try Self.run("serkd-compile", ["graph", "--config", config, "-o", plan])
+        let compiled = try BuiltTool.run("serkd-compile", ["graph", "--config", config, "-o", plan])
         #expect(compiled.status == 0, "\(compiled.error)")
         #expect(compiled.output.hasPrefix("\(config) → \(plan)\npasses:\n"))
 
-        let trained = try Self.run("serkd-run", ["train", "--config", config, "--plan", plan, "--quiet"])
+        let trained = try BuiltTool.run("serkd-run", ["train", "--config", config, "--plan", plan, "--quiet"])
         #expect(trained.status == 0, "\(trained.error)")
         #expect(trained.output.hasPrefix("training step: "))
         #expect(FileManager.default.fileExists(atPath: workspace.file("run/last.state")))
 
-        let refused = try Self.run("serkd-run", ["train", "--config", config, "--set", "batch=2", "--plan", plan, "--quiet"])
+        let refused = try BuiltTool.run("serkd-run", ["train", "--config", config, "--set", "batch=2", "--plan", plan, "--quiet"])
         #expect(refused.status == 1)
         #expect(refused.error == "serkd-run: \(plan): was compiled for a different run (batch: 4 in the plan, 2 in the config): recompile with serkd-compile graph --config\n")
     }
