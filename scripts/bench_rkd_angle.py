@@ -41,6 +41,8 @@ import torch.nn.functional as F
 
 batch, count, width, repeats, limit = (int(v) for v in sys.argv[1:6])
 torch.set_num_threads(int(sys.argv[6]))
+sys.path.insert(0, sys.argv[7])
+from serkd_reference import rkd_angle  # RKD's direct form, the one PyTorch users write
 
 def vm(field):
     for line in open("/proc/self/status"):
@@ -49,16 +51,6 @@ def vm(field):
 
 # Cap the address space at what is mapped now plus the budget, so allocations beyond it fail cleanly.
 resource.setrlimit(resource.RLIMIT_AS, (vm("VmSize:") + limit, resource.RLIM_INFINITY))
-
-def rkd_angle(student, teacher):
-    with torch.no_grad():
-        td = teacher.unsqueeze(1) - teacher.unsqueeze(2)
-        norm_td = F.normalize(td, p=2, dim=-1)
-        t_angle = (norm_td @ norm_td.transpose(-1, -2)).reshape(-1)
-    sd = student.unsqueeze(1) - student.unsqueeze(2)
-    norm_sd = F.normalize(sd, p=2, dim=-1)
-    s_angle = (norm_sd @ norm_sd.transpose(-1, -2)).reshape(-1)
-    return F.smooth_l1_loss(s_angle, t_angle, reduction="mean")
 
 result = {"batch": batch, "tokens": count, "width": width, "threads": torch.get_num_threads()}
 try:
@@ -92,7 +84,8 @@ def run_serkd(binary, batch, count, width, repeats):
 
 
 def run_torch(batch, count, width, repeats, limit_gib, threads):
-    command = [sys.executable, "-c", CHILD, str(batch), str(count), str(width), str(repeats), str(limit_gib * 2**30), str(threads)]
+    command = [sys.executable, "-c", CHILD, str(batch), str(count), str(width), str(repeats), str(limit_gib * 2**30), str(threads),
+               os.path.dirname(os.path.abspath(__file__))]
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0:
         return {"error": (completed.stderr.strip().splitlines() or ["exit status %d" % completed.returncode])[-1][:160]}

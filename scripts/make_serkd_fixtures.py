@@ -49,6 +49,8 @@ except ImportError as error:
     print(f"skipping: {error} (needs numpy and torch)")
     sys.exit(0)
 
+from serkd_reference import rkd_angle  # RKD's direct form (lenscloth/RKD metric/loss.py)
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "serkd")
 DTYPE = torch.float64
 
@@ -147,18 +149,6 @@ def rkd_distance(student, teacher, per_image):
     d = pdist(student)
     d = d / mean_positive(d, per_image)
     return F.smooth_l1_loss(d, t_d, reduction="mean")
-
-
-def rkd_angle(student, teacher):
-    # RKdAngle.forward with a batch axis in front: td[b, i, j] = t_j − t_i, angle[b, i, j, k] = ⟨e_ij, e_ik⟩.
-    with torch.no_grad():
-        td = teacher.unsqueeze(1) - teacher.unsqueeze(2)
-        norm_td = F.normalize(td, p=2, dim=-1)
-        t_angle = (norm_td @ norm_td.transpose(-1, -2)).reshape(-1)
-    sd = student.unsqueeze(1) - student.unsqueeze(2)
-    norm_sd = F.normalize(sd, p=2, dim=-1)
-    s_angle = (norm_sd @ norm_sd.transpose(-1, -2)).reshape(-1)
-    return F.smooth_l1_loss(s_angle, t_angle, reduction="mean")
 
 
 # ---- fixtures ----------------------------------------------------------------------------------
