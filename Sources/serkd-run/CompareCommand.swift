@@ -14,10 +14,13 @@ enum CompareCommand {
         // Foundation's %@ ignores field widths on Linux, so names are padded here.
         let width = max(3, folders.map { ($0 as NSString).lastPathComponent.count }.max()!)
         func padded(_ text: String, _ count: Int) -> String { text.padding(toLength: max(count, text.count), withPad: " ", startingAt: 0) }
-        print("\(padded("run", width))  \(padded("method", 6))  steps   top-1   top-5  best top-1  img/s")
+        // Every folder is read before anything is printed: a bad one gives its error line alone.
+        var rows: [String] = []
         for folder in folders {
             let records = try MetricsLog.read(folder + "/metrics.jsonl")
-            let config = try ConfigTree(json: try String(contentsOfFile: folder + "/config.json", encoding: .utf8), source: folder + "/config.json")
+            let configPath = folder + "/config.json"
+            guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else { throw InvalidInput(configPath, "no such file") }
+            let config = try ConfigTree(json: text, source: configPath)
             var method = "?"
             if case .object(let members) = config, case .string(let text)? = members.first(where: { $0.key == "method" })?.value { method = text }
             let evaluations = records.filter { $0["eval/top1"] != nil }
@@ -26,8 +29,10 @@ enum CompareCommand {
             let rate = rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count)
             let best = evaluations.map { $0["eval/top1"]! }.max()!
             let name = (folder as NSString).lastPathComponent
-            print("\(padded(name, width))  \(padded(method, 6))" + String(format: " %6d  %5.2f%%  %5.2f%%      %5.2f%%  %5.0f",
-                         Int(last["step"] ?? 0), last["eval/top1"]! * 100, (last["eval/top5"] ?? 0) * 100, best * 100, rate))
+            rows.append("\(padded(name, width))  \(padded(method, 6))" + String(format: " %6d  %5.2f%%  %5.2f%%      %5.2f%%  %5.0f",
+                        Int(last["step"] ?? 0), last["eval/top1"]! * 100, (last["eval/top5"] ?? 0) * 100, best * 100, rate))
         }
+        print("\(padded("run", width))  \(padded("method", 6))  steps   top-1   top-5  best top-1  img/s")
+        for row in rows { print(row) }
     }
 }
