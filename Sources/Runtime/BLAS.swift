@@ -26,6 +26,18 @@ public enum BLAS {
     /// BLAS library can be loaded or none computes correct results.
     public static var selection: Selection { loaded }
 
+    /// Runs `body` with the library to itself. OpenBLAS's thread count is one setting for the whole
+    /// process and its results depend on it (a 200³ product differs in the last bits between one and
+    /// two threads), so kernels that change it, and executor runs that rely on it, hold this lock:
+    /// two executors in one process then compute what each computes alone. Reentrant on one thread.
+    public static func exclusively<Result>(_ body: () throws -> Result) rethrows -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    private static let lock = NSRecursiveLock()
+
     private static let rejectedVariable = "SERKD_BLAS_REJECTED"
 
     private static let loaded: Selection = {

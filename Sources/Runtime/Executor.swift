@@ -3,7 +3,8 @@ import Tensor
 /// Runs a plan: owns its arena (allocated once, here) and resolves every buffer to an address, so a
 /// run is just the kernel calls.
 ///
-/// An executor is not reentrant: one run at a time.
+/// An executor is not reentrant: one run at a time. Runs of different executors in one process take
+/// turns (`BLAS.exclusively`), so each computes bit for bit what it computes alone.
 public final class Executor {
     /// The program this executor runs.
     public let plan: Plan
@@ -26,18 +27,22 @@ public final class Executor {
 
     /// Runs the plan on `inputs` (in plan input order) and returns copies of its outputs.
     public func run(_ inputs: [Tensor]) throws -> [Tensor] {
-        try feed(inputs)
-        for step in plan.steps { try execute(step) }
-        return plan.outputs.map(read)
+        try BLAS.exclusively {
+            try feed(inputs)
+            for step in plan.steps { try execute(step) }
+            return plan.outputs.map(read)
+        }
     }
 
     /// Runs once, timing each step: seconds per step, in step order.
     public func profile(_ inputs: [Tensor]) throws -> [Double] {
-        try feed(inputs)
-        return try plan.steps.map { step in
-            let start = DispatchTime.now().uptimeNanoseconds
-            try execute(step)
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        try BLAS.exclusively {
+            try feed(inputs)
+            return try plan.steps.map { step in
+                let start = DispatchTime.now().uptimeNanoseconds
+                try execute(step)
+                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            }
         }
     }
 

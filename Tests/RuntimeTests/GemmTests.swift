@@ -1,3 +1,5 @@
+import CBLAS
+import Dispatch
 import GraphIR
 @testable import Runtime
 import Tensor
@@ -8,6 +10,17 @@ import Testing
     func blasSelfCheck() {
         _ = BLAS.selection
         #expect(BLAS.selfTestPasses())
+    }
+
+    @Test("kernels that run OpenBLAS single-threaded from many threads leave its thread count as it was chosen")
+    func singleThreadedSectionsRestoreTheChosenThreadCount() {
+        let chosen = BLAS.selection.threads
+        // Before the sections took the BLAS lock, one section could save another's "1" and restore it
+        // last, leaving every later product in the process on one thread and with different bits.
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<200 { Gemm.withSingleThreadedBLAS { #expect(serkd_blas_threads() == 1) } }
+        }
+        #expect(Int(serkd_blas_threads()) == chosen)
     }
 
     /// Runs `Gemm.multiply` on fresh operands of the given shapes and compares with the reference

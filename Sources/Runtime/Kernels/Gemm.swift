@@ -193,14 +193,15 @@ public enum Gemm {
 
     /// Runs `body` with OpenBLAS limited to one thread, for kernels that call sgemm from several of
     /// their own threads: OpenBLAS would otherwise split every product across its threads as well and
-    /// serialise the callers. The executor runs one kernel at a time, so the library-wide setting is
-    /// the kernel's for the duration of the call.
+    /// serialise the callers. The setting is library-wide, so the call holds `BLAS.exclusively` and
+    /// restores the count chosen at load, never a value another caller may have left.
     static func withSingleThreadedBLAS(_ body: () -> Void) {
-        _ = BLAS.selection
-        let threads = serkd_blas_threads()
-        serkd_blas_set_threads(1)
-        defer { serkd_blas_set_threads(threads) }
-        body()
+        let threads = Int32(BLAS.selection.threads)
+        BLAS.exclusively {
+            serkd_blas_set_threads(1)
+            defer { serkd_blas_set_threads(threads) }
+            body()
+        }
     }
 
     /// One row-major sgemm: C (m×n, leading dimension n) = α·op(A)·op(B) + β·C with A and B dense.
