@@ -5,7 +5,7 @@ import GraphIR
 // through the final weighted average only, the association held constant, as STViT does.
 extension Autodiff {
     /// The gradient rule of a SeRKD op.
-    static func seRKDRule(for op: Op) -> GradientRule? {
+    static func seRKDRule(for op: SeRKDOp) -> GradientRule? {
         switch op {
         case .superpixelTokens:
             // dX = Q̂·dS. A gradient reaching Q̂ itself is dropped: the association is a constant.
@@ -17,7 +17,7 @@ extension Autodiff {
             return relationRule(.rkdDistanceBackward(perImageMean: perImageMean))
         case .rkdAngle(let chunk):
             return relationRule(.rkdAngleBackward(chunk: chunk))
-        default:
+        case .rkdDistanceBackward, .rkdAngleBackward:
             return nil
         }
     }

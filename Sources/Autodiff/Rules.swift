@@ -8,11 +8,19 @@ extension Autodiff {
     /// reduce max/min and reflect/edge padding.
     static func rule(for op: Op) -> GradientRule? {
         switch op {
+        case .core(let op): rule(for: op)
+        case .training(let op): rule(for: op)
+        // Passes fuse finished graphs, after differentiation.
+        case .fused: nil
+        }
+    }
+
+    static func rule(for op: CoreOp) -> GradientRule? {
+        switch op {
         case .unary(let function): unaryRule(function)
         case .binary(let function): binaryRule(function)
         case .select: selectRule
         case .cast, .identity: passThroughRule
-        case .dropout: dropoutRule
         case .matMul(let flags): matMulRule(flags)
         case .conv(let geometry): convolutionRule(geometry)
         case .maxPool(let pool): maxPoolRule(pool)
@@ -20,7 +28,6 @@ extension Autodiff {
         case .globalAveragePool: globalAveragePoolRule
         case .globalMaxPool: globalMaxPoolRule
         case .batchNorm(let epsilon): batchNormRule(epsilon: epsilon)
-        case .batchNormTraining: batchNormTrainingRule
         case .layerNorm(let axis, _): layerNormRule(axis: axis)
         case .softmax(let axis): softmaxRule(axis: axis, logarithm: false)
         case .logSoftmax(let axis): softmaxRule(axis: axis, logarithm: true)
@@ -33,16 +40,29 @@ extension Autodiff {
         case .expand: expandRule
         case .pad(let pads, let mode, _): mode == .constant ? padRule(pads) : nil
         case .tile(let repeats): tileRule(repeats)
-        case .superpixelTokens, .rkdDistance, .rkdAngle: seRKDRule(for: op)
-        case .distillationKL(let temperature): distillationKLRule(temperature: temperature)
         case .compare, .logicalNot, .argMax: nil
-        case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward, .softmaxBackward,
-             .logSoftmaxBackward, .layerNormBackward, .batchNormBackward, .scatterAdd, .sliceBackward,
-             .rkdDistanceBackward, .rkdAngleBackward, .distillationKLBackward, .adamW, .sgd:
-            nil
-        case .linear, .convActivation, .attention, .elementwise:
-            // Passes fuse finished graphs, after differentiation.
-            nil
+        }
+    }
+
+    /// The training-mode forwards and the SeRKD forward ops have rules; gradients, backward ops and
+    /// optimizer updates have none (no second derivatives).
+    static func rule(for op: TrainingOp) -> GradientRule? {
+        switch op {
+        case .gradient(let op):
+            switch op {
+            case .dropout: dropoutRule
+            case .batchNormTraining: batchNormTrainingRule
+            case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward,
+                 .softmaxBackward, .logSoftmaxBackward, .layerNormBackward, .batchNormBackward, .scatterAdd, .sliceBackward:
+                nil
+            }
+        case .seRKD(let op): seRKDRule(for: op)
+        case .loss(let op):
+            switch op {
+            case .distillationKL(let temperature): distillationKLRule(temperature: temperature)
+            case .distillationKLBackward: nil
+            }
+        case .optimizer: nil
         }
     }
 }

@@ -4,7 +4,7 @@ import Runtime
 extension Lowering {
     /// Kernels for the ops the fusion passes create: linear layers and convolutions become GEMM and
     /// convolution kernels with an epilogue, attention and elementwise chains have kernels of their own.
-    static func lowerFused(_ op: Op, inputs: [TensorType], output: TensorType) -> Kernel {
+    static func lowerFused(_ op: FusedOp, inputs: [TensorType], output: TensorType) -> Kernel {
         switch op {
         case .linear(let flags, let bias, let activation):
             let placement: Epilogue.Bias = switch bias {
@@ -31,8 +31,6 @@ extension Lowering {
                 }
             }
             return .fusedElementwise(FusedElementwise.Geometry(output: output.shape.dims, inputs: inputs.map(\.shape.dims), instructions: instructions))
-        default:
-            preconditionFailure("\(op.kindName) is not a fused op")
         }
     }
 }

@@ -4,9 +4,9 @@ import Runtime
 extension Lowering {
     /// Kernels for the gradient and training-mode ops. Shape inference has checked the operand
     /// shapes; what remains here are limits of the kernels themselves, reported against the node.
-    static func lowerGradient(_ node: Node, inputs: [TensorType], output: TensorType) throws -> GradientKernel {
+    static func lowerGradient(_ op: GradientOp, _ node: Node, inputs: [TensorType], output: TensorType) throws -> GradientKernel {
         func fail(_ problem: String) -> InvalidInput { InvalidInput("node '\(node.name)'", problem) }
-        switch node.op {
+        switch op {
         case .convBackwardData(let conv, _):
             return .convBackwardData(Conv2DGradient.Geometry(input: output.shape.dims, weight: inputs[1].shape.dims, strides: conv.strides,
                                                              pads: conv.pads, dilations: conv.dilations, groups: conv.groups))
@@ -50,8 +50,6 @@ extension Lowering {
         case .dropout(let ratio, let seed, let perSample):
             let x = inputs[0].shape
             return .dropout(Dropout.Geometry(count: x.elementCount, maskCount: perSample ? x[0] : x.elementCount, ratio: ratio, seed: seed))
-        default:
-            preconditionFailure("\(node.op.kindName) is not a gradient op")
         }
     }
 

@@ -22,7 +22,7 @@ public enum Lowering {
             groupLast[r] = max(groupLast[r], groupLast[value.index])
         }
         for (index, node) in graph.nodes.enumerated() {
-            if isAlias(node.op) {
+            if node.op.isView {
                 merge(node.outputs[0], into: node.inputs[0])
                 continue
             }
@@ -57,7 +57,7 @@ public enum Lowering {
         }
         for input in graph.inputs { touch(input, 0) }
         var workspaces: [(step: Int, bytes: Int)] = []
-        for node in graph.nodes where !isAlias(node.op) {
+        for node in graph.nodes where !node.op.isView {
             let kernel = try lower(node, graph)
             let index = steps.count
             node.inputs.forEach { touch($0, index) }
@@ -90,33 +90,30 @@ public enum Lowering {
         return (plan, memory)
     }
 
-    /// The input whose buffer an elementwise node may overwrite with its result: same dtype and shape
-    /// as the output, read element by element before the element is written (the kernels support it).
+    /// The input whose buffer a node may overwrite with its result: same dtype and shape as the
+    /// output, for ops that read each element before writing it (`Op.canWriteOverInput`).
     static func reusableInput(_ node: Node, _ graph: Graph) -> ValueID? {
-        switch node.op {
-        case .unary, .binary, .softmax, .logSoftmax, .elementwise:
-            let output = graph.type(of: node.outputs[0])
-            return node.inputs.first { graph.type(of: $0) == output }
-        default:
-            return nil
-        }
-    }
-
-    /// Ops whose result is the same bytes as their input, viewed differently.
-    static func isAlias(_ op: Op) -> Bool {
-        switch op {
-        case .reshape, .identity: true
-        default: false
-        }
+        guard node.op.canWriteOverInput else { return nil }
+        let output = graph.type(of: node.outputs[0])
+        return node.inputs.first { graph.type(of: $0) == output }
     }
 
     /// The kernel computing `node`.
     static func lower(_ node: Node, _ graph: Graph) throws -> Kernel {
         let inputs = node.inputs.map { graph.type(of: $0) }
         let output = graph.type(of: node.outputs[0])
+        switch node.op {
+        case .core(let op): return try lowerCore(op, node, inputs: inputs, output: output)
+        case .training(let op): return try lowerTraining(op, node, inputs: inputs, output: output)
+        case .fused(let op): return lowerFused(op, inputs: inputs, output: output)
+        }
+    }
+
+    /// The kernel of a core op.
+    static func lowerCore(_ op: CoreOp, _ node: Node, inputs: [TensorType], output: TensorType) throws -> Kernel {
         let x = inputs.first
         let elementSize = x?.dtype.byteSize ?? 4
-        switch node.op {
+        switch op {
         case .unary(let function):
             return .unary(function, dtype: x!.dtype, count: x!.shape.elementCount)
         case .binary(let function):
@@ -140,12 +137,12 @@ public enum Lowering {
             let geometry = Pool2D.Geometry(input: x!.shape.dims, output: Array(output.shape.dims[2...]), kernel: pool.kernel,
                                            strides: pool.strides, pads: pool.pads, dilations: pool.dilations,
                                            countIncludePad: pool.countIncludePad)
-            if case .maxPool = node.op { return .maxPool(geometry) }
+            if case .maxPool = op { return .maxPool(geometry) }
             return .averagePool(geometry)
         case .globalAveragePool, .globalMaxPool:
             let planes = x!.shape[0] * x!.shape[1]
             let size = x!.shape.elementCount / max(planes, 1)
-            if case .globalAveragePool = node.op { return .globalAveragePool(planes: planes, size: size) }
+            if case .globalAveragePool = op { return .globalAveragePool(planes: planes, size: size) }
             return .globalMaxPool(planes: planes, size: size)
         case .batchNorm(let epsilon):
             return .batchNorm(AxisLayout(shape: x!.shape.dims, axis: 1), epsilon: epsilon)
@@ -182,13 +179,6 @@ public enum Lowering {
             return .pad(try DataMovement.Pad(shape: x!.shape.dims, pads: pads, mode: mode, value: value, dtype: x!.dtype))
         case .tile(let repeats):
             return .copy(.tile(x!.shape.dims, repeats: repeats, elementSize: elementSize))
-        case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward,
-             .softmaxBackward, .logSoftmaxBackward, .layerNormBackward, .batchNormTraining, .batchNormBackward,
-             .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
-             .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
-            return try lowerTraining(node, inputs: inputs, output: output)
-        case .linear, .convActivation, .attention, .elementwise:
-            return lowerFused(node.op, inputs: inputs, output: output)
         }
     }
 

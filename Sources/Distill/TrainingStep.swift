@@ -248,7 +248,7 @@ public struct TrainingStep {
     static func trainingMode(_ model: Graph, momentum: Float) throws -> Graph {
         var graph = model
         for index in graph.nodes.indices {
-            guard case .batchNorm(let epsilon) = graph.nodes[index].op else { continue }
+            guard case .core(.batchNorm(let epsilon)) = graph.nodes[index].op else { continue }
             let node = graph.nodes[index]
             for statistic in node.inputs[3...4] {
                 guard graph.tensors[statistic] != nil else {

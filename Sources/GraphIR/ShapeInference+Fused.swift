@@ -1,9 +1,9 @@
 import Tensor
 
-extension Op {
+extension FusedOp {
     /// Output types of the fused ops (linear, convActivation, attention, elementwise): those of the
     /// compositions they replace.
-    func fusedOutputTypes(for inputs: [TensorType]) throws -> [TensorType] {
+    func outputTypes(for inputs: [TensorType]) throws -> [TensorType] {
         func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
             if !condition { throw InvalidInput(nil, message()) }
         }
@@ -52,64 +52,6 @@ extension Op {
                 return result
             }
             return [TensorType(.float32, shape)]
-        default:
-            preconditionFailure("\(kindName) is not a fused op")
-        }
-    }
-
-    /// The attributes of the fused ops, by name, in a fixed order (see `attributes`).
-    var fusedAttributes: [(name: String, value: AttributeValue)] {
-        switch self {
-        case .linear(let flags, let bias, let activation):
-            return Op.matMul(flags).attributes + [("bias", .string(bias.rawValue)), ("activation", .string(activation?.text ?? "none"))]
-        case .convActivation(let geometry, let activation):
-            return Op.conv(geometry).attributes + [("activation", .string(activation.text))]
-        case .attention(let scale, let keysTransposed):
-            return [("scale", .float(scale)), ("keys_transposed", .int(keysTransposed ? 1 : 0))]
-        case .elementwise(let program):
-            return [("inputs", .int(program.inputCount)), ("program", .string(program.text))]
-        default:
-            preconditionFailure("\(kindName) is not a fused op")
-        }
-    }
-
-    /// Rebuilds a fused op from its kind name and attributes; nil when `kindName` names none.
-    static func fused(kindName: String, attributes: [String: AttributeValue]) throws -> Op? {
-        func string(_ key: String) throws -> String {
-            guard case .string(let v) = attributes[key] else { throw InvalidInput(nil, "\(kindName) needs string attribute '\(key)'") }
-            return v
-        }
-        func activation() throws -> UnaryFunction? {
-            let text = try string("activation")
-            if text == "none" { return nil }
-            guard let f = UnaryFunction(text: text) else { throw InvalidInput(nil, "\(kindName) has unknown activation '\(text)'") }
-            return f
-        }
-        switch kindName {
-        case "linear":
-            guard case .matMul(let flags) = try Op(kindName: "matmul", attributes: attributes) else { return nil }
-            guard let bias = LinearBias(rawValue: try string("bias")) else { throw InvalidInput(nil, "\(kindName) has an unknown bias kind") }
-            return .linear(flags, bias: bias, activation: try activation())
-        case "conv_activation":
-            guard case .conv(let geometry) = try Op(kindName: "conv", attributes: attributes) else { return nil }
-            guard let f = try activation() else { throw InvalidInput(nil, "\(kindName) needs an activation") }
-            return .convActivation(geometry, activation: f)
-        case "attention":
-            let scale: Float
-            switch attributes["scale"] {
-            case .float(let v): scale = v
-            case .int(let v): scale = Float(v)
-            default: throw InvalidInput(nil, "\(kindName) needs float attribute 'scale'")
-            }
-            guard case .int(let transposed)? = attributes["keys_transposed"] else {
-                throw InvalidInput(nil, "\(kindName) needs integer attribute 'keys_transposed'")
-            }
-            return .attention(scale: scale, keysTransposed: transposed != 0)
-        case "elementwise":
-            guard case .int(let count)? = attributes["inputs"], count >= 0 else { throw InvalidInput(nil, "\(kindName) needs integer attribute 'inputs'") }
-            return .elementwise(try ElementwiseProgram(text: try string("program"), inputCount: count))
-        default:
-            return nil
         }
     }
 }

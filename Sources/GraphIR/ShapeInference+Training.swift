@@ -1,19 +1,8 @@
 import Tensor
 
-extension Op {
-    /// For optimizer and running-statistics ops: output index → the input whose storage it overwrites.
-    /// The compiler gives both the same buffer; nothing may read the input after this node.
-    public var inPlaceOutputs: [Int: Int] {
-        switch self {
-        case .adamW: [0: 0, 1: 2, 2: 3]
-        case .sgd: [0: 0, 1: 2]
-        case .batchNormTraining: [3: 3, 4: 4]
-        default: [:]
-        }
-    }
-
+extension TrainingOp {
     /// Output types of the training ops (gradients, SeRKD operators, optimizers).
-    func trainingOutputTypes(for inputs: [TensorType]) throws -> [TensorType] {
+    func outputTypes(for inputs: [TensorType]) throws -> [TensorType] {
         func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
             if !condition { throw InvalidInput(nil, message()) }
         }
@@ -31,7 +20,7 @@ extension Op {
         func f32(_ dims: [Int]) -> TensorType { TensorType(.float32, Shape(dims)) }
 
         switch self {
-        case .convBackwardData(let conv, let inputSize):
+        case .gradient(.convBackwardData(let conv, let inputSize)):
             try arity(2)
             try floats()
             let dy = inputs[0].shape, w = inputs[1].shape
@@ -42,7 +31,7 @@ extension Op {
             try require(forward.shape == dy, "convolving \(x.shape) gives \(forward.shape), not dY \(dy)")
             return [x]
 
-        case .convBackwardWeight(let conv, let kernelSize):
+        case .gradient(.convBackwardWeight(let conv, let kernelSize)):
             try arity(2)
             try floats()
             let x = inputs[0].shape, dy = inputs[1].shape
@@ -52,14 +41,14 @@ extension Op {
             try require(forward.shape == dy, "convolving \(x) gives \(forward.shape), not dY \(dy)")
             return [w]
 
-        case .maxPoolBackward(let pool):
+        case .gradient(.maxPoolBackward(let pool)):
             try arity(2)
             try floats()
             let forward = try Op.maxPool(pool).outputTypes(for: [inputs[0]])[0]
             try require(forward.shape == inputs[1].shape, "pooling \(inputs[0].shape) gives \(forward.shape), not dY \(inputs[1].shape)")
             return [inputs[0]]
 
-        case .averagePoolBackward(let pool, let inputSize):
+        case .gradient(.averagePoolBackward(let pool, let inputSize)):
             try arity(1)
             try floats()
             let dy = inputs[0].shape
@@ -69,21 +58,21 @@ extension Op {
             try require(forward.shape == dy, "pooling \(x.shape) gives \(forward.shape), not dY \(dy)")
             return [x]
 
-        case .unaryBackward(let function):
+        case .gradient(.unaryBackward(let function)):
             try arity(2)
             try floats()
             _ = try Op.unary(function).outputTypes(for: [inputs[0]])
             try require(inputs[0].shape == inputs[1].shape, "X \(inputs[0].shape) and dY \(inputs[1].shape) differ")
             return [inputs[0]]
 
-        case .softmaxBackward(let axis), .logSoftmaxBackward(let axis):
+        case .gradient(.softmaxBackward(let axis)), .gradient(.logSoftmaxBackward(let axis)):
             try arity(2)
             try floats()
             try require(inputs[0].shape == inputs[1].shape, "Y \(inputs[0].shape) and dY \(inputs[1].shape) differ")
             try require((0..<inputs[0].shape.rank).contains(axis), "axis \(axis) out of range")
             return [inputs[0]]
 
-        case .layerNormBackward(let axis):
+        case .gradient(.layerNormBackward(let axis)):
             try arity(5)
             try floats()
             let forward = try Op.layerNorm(axis: axis, epsilon: 0).outputTypes(for: [inputs[0], inputs[1]])
@@ -91,7 +80,7 @@ extension Op {
             try require(inputs[4] == inputs[0], "dY must be \(inputs[0])")
             return [inputs[0], inputs[1], inputs[1]]
 
-        case .batchNormTraining:
+        case .gradient(.batchNormTraining):
             try arity(5)
             try floats()
             let x = inputs[0].shape
@@ -100,7 +89,7 @@ extension Op {
             let channel = f32([x[1]])
             return [inputs[0], channel, channel, channel, channel]
 
-        case .batchNormBackward:
+        case .gradient(.batchNormBackward):
             try arity(5)
             try floats()
             let x = inputs[0].shape
@@ -109,20 +98,20 @@ extension Op {
             try require(inputs[4] == inputs[0], "dY must be \(inputs[0])")
             return [inputs[0], inputs[1], inputs[1]]
 
-        case .scatterAdd(let axis, let dataShape):
+        case .gradient(.scatterAdd(let axis, let dataShape)):
             try arity(2)
             try require(inputs[1].dtype == .int64, "indices must be i64, got \(inputs[1])")
             let forward = try Op.gather(axis: axis).outputTypes(for: [TensorType(inputs[0].dtype, dataShape), inputs[1]])[0]
             try require(forward.shape == inputs[0].shape, "gathering from \(dataShape) gives \(forward.shape), not dY \(inputs[0].shape)")
             return [TensorType(inputs[0].dtype, dataShape)]
 
-        case .sliceBackward(let slice, let inputShape):
+        case .gradient(.sliceBackward(let slice, let inputShape)):
             try arity(1)
             let forward = try Op.slice(slice).outputTypes(for: [TensorType(inputs[0].dtype, inputShape)])[0]
             try require(forward.shape == inputs[0].shape, "slicing \(inputShape) gives \(forward.shape), not dY \(inputs[0].shape)")
             return [TensorType(inputs[0].dtype, inputShape)]
 
-        case .dropout(let ratio, _, let perSample):
+        case .gradient(.dropout(let ratio, _, let perSample)):
             try arity(2)
             try require(inputs[0].dtype == .float32, "input must be f32, got \(inputs[0])")
             try require(inputs[1].dtype == .int64 && inputs[1].shape.rank == 0, "step must be an i64 scalar, got \(inputs[1])")
@@ -132,7 +121,7 @@ extension Op {
             let mask = perSample ? f32([x[0]] + Array(repeating: 1, count: x.rank - 1)) : inputs[0]
             return [inputs[0], mask]
 
-        case .superpixelTokens(let clustering):
+        case .seRKD(.superpixelTokens(let clustering)):
             try arity(1)
             try floats()
             let x = inputs[0].shape
@@ -144,29 +133,29 @@ extension Op {
             let m = clustering.superTokenCount
             return [f32([x[0], m, x[2]]), f32([x[0], x[1], m])]
 
-        case .rkdDistance, .rkdAngle:
+        case .seRKD(.rkdDistance), .seRKD(.rkdAngle):
             try arity(2)
             try floats()
             let s = inputs[0].shape, t = inputs[1].shape
             try require(s.rank == 3 && t.rank == 3 && s[0] == t[0] && s[1] == t[1],
                         "student \(s) and teacher \(t) must be [B, N, D] with the same B and N")
             try require(s[1] >= 2, "relations need at least 2 tokens per image, got \(s[1])")
-            if case .rkdAngle(let chunk) = self { try require(chunk > 0, "chunk must be positive") }
+            if case .seRKD(.rkdAngle(let chunk)) = self { try require(chunk > 0, "chunk must be positive") }
             return [f32([])]
 
-        case .rkdDistanceBackward, .rkdAngleBackward:
+        case .seRKD(.rkdDistanceBackward), .seRKD(.rkdAngleBackward):
             try arity(3)
             try floats()
             let s = inputs[0].shape, t = inputs[1].shape
             try require(s.rank == 3 && t.rank == 3 && s[0] == t[0] && s[1] == t[1],
                         "student \(s) and teacher \(t) must be [B, N, D] with the same B and N")
             try require(s[1] >= 2, "relations need at least 2 tokens per image, got \(s[1])")
-            if case .rkdAngleBackward(let chunk) = self { try require(chunk > 0, "chunk must be positive") }
+            if case .seRKD(.rkdAngleBackward(let chunk)) = self { try require(chunk > 0, "chunk must be positive") }
             try scalar(2)
             return [inputs[0]]
 
-        case .distillationKL(let temperature), .distillationKLBackward(let temperature):
-            let backward = { if case .distillationKLBackward = self { return true } else { return false } }()
+        case .loss(.distillationKL(let temperature)), .loss(.distillationKLBackward(let temperature)):
+            let backward = { if case .loss(.distillationKLBackward) = self { return true } else { return false } }()
             try arity(backward ? 3 : 2)
             try floats()
             try require(inputs[0].shape.rank == 2 && inputs[0] == inputs[1], "student \(inputs[0]) and teacher \(inputs[1]) logits must both be [B, classes]")
@@ -174,7 +163,7 @@ extension Op {
             if backward { try scalar(2) }
             return [backward ? inputs[0] : f32([])]
 
-        case .adamW:
+        case .optimizer(.adamW):
             try arity(6)
             try floats()
             try require(inputs[1] == inputs[0] && inputs[2] == inputs[0] && inputs[3] == inputs[0],
@@ -183,24 +172,29 @@ extension Op {
             try scalar(5)
             return [inputs[0], inputs[0], inputs[0]]
 
-        case .sgd:
+        case .optimizer(.sgd):
             try arity(4)
             try floats()
             try require(inputs[1] == inputs[0] && inputs[2] == inputs[0], "gradient and velocity must be shaped like the parameter \(inputs[0])")
             try scalar(3)
             return [inputs[0], inputs[0]]
-
-        default:
-            preconditionFailure("\(kindName) is not a training op")
         }
     }
 
     /// Inputs of training ops that are not float32 data (gather indices, dropout step).
     private func isIndexInput(_ index: Int) -> Bool {
         switch self {
-        case .scatterAdd: index == 1
-        case .dropout: index == 1
-        default: false
+        case .gradient(let op):
+            switch op {
+            case .scatterAdd, .dropout:
+                index == 1
+            case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward,
+                 .softmaxBackward, .logSoftmaxBackward, .layerNormBackward, .batchNormTraining, .batchNormBackward,
+                 .sliceBackward:
+                false
+            }
+        case .seRKD, .loss, .optimizer:
+            false
         }
     }
 }

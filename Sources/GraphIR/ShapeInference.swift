@@ -4,6 +4,17 @@ extension Op {
     /// The types of this op's outputs for inputs of the given types, or an error saying which
     /// constraint the inputs break.
     public func outputTypes(for inputs: [TensorType]) throws -> [TensorType] {
+        switch self {
+        case .core(let op): try op.outputTypes(for: inputs)
+        case .training(let op): try op.outputTypes(for: inputs)
+        case .fused(let op): try op.outputTypes(for: inputs)
+        }
+    }
+}
+
+extension CoreOp {
+    /// See `Op.outputTypes(for:)`.
+    func outputTypes(for inputs: [TensorType]) throws -> [TensorType] {
         func arity(_ allowed: ClosedRange<Int>) throws {
             guard allowed.contains(inputs.count) else {
                 let expected = allowed.lowerBound == allowed.upperBound ? "\(allowed.lowerBound)" : "\(allowed.lowerBound)–\(allowed.upperBound)"
@@ -239,15 +250,6 @@ extension Op {
             let out = Shape(zip(x!.shape.dims, repeats).map { $0.multipliedReportingOverflow(by: $1).overflow ? -1 : $0 * $1 })
             try require(out.checkedElementCount != nil, "repeats \(repeats) make \(x!.shape) too large")
             return [TensorType(x!.dtype, out)]
-
-        case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward,
-             .softmaxBackward, .logSoftmaxBackward, .layerNormBackward, .batchNormTraining, .batchNormBackward,
-             .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
-             .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
-            return try trainingOutputTypes(for: inputs)
-
-        case .linear, .convActivation, .attention, .elementwise:
-            return try fusedOutputTypes(for: inputs)
         }
     }
 
@@ -276,88 +278,5 @@ extension Op {
                                       dilation: pool.dilations[axis], ceil: pool.ceilMode)
         if pool.ceilMode && (extent - 1) * pool.strides[axis] >= input + begin { extent -= 1 }
         return extent
-    }
-
-    /// A short lowercase name for the op's kind, used in the text form and messages.
-    public var kindName: String {
-        switch self {
-        case .unary(let f): f.name
-        case .binary(let f): f.rawValue
-        case .compare(let c): c.rawValue
-        case .logicalNot: "not"
-        case .select: "select"
-        case .cast: "cast"
-        case .identity: "identity"
-        case .matMul: "matmul"
-        case .conv: "conv"
-        case .maxPool: "maxpool"
-        case .averagePool: "avgpool"
-        case .globalAveragePool: "global_avgpool"
-        case .globalMaxPool: "global_maxpool"
-        case .batchNorm: "batchnorm"
-        case .layerNorm: "layernorm"
-        case .softmax: "softmax"
-        case .logSoftmax: "log_softmax"
-        case .reduce(let r, _, _): "reduce_\(r.rawValue)"
-        case .argMax: "argmax"
-        case .reshape: "reshape"
-        case .transpose: "transpose"
-        case .slice: "slice"
-        case .concat: "concat"
-        case .gather: "gather"
-        case .expand: "expand"
-        case .pad: "pad"
-        case .tile: "tile"
-        case .convBackwardData: "conv_backward_data"
-        case .convBackwardWeight: "conv_backward_weight"
-        case .maxPoolBackward: "maxpool_backward"
-        case .averagePoolBackward: "avgpool_backward"
-        case .unaryBackward(let f): "\(f.name)_backward"
-        case .softmaxBackward: "softmax_backward"
-        case .logSoftmaxBackward: "log_softmax_backward"
-        case .layerNormBackward: "layernorm_backward"
-        case .batchNormTraining: "batchnorm_training"
-        case .batchNormBackward: "batchnorm_backward"
-        case .scatterAdd: "scatter_add"
-        case .sliceBackward: "slice_backward"
-        case .dropout: "dropout"
-        case .superpixelTokens: "superpixel_tokens"
-        case .rkdDistance: "rkd_distance"
-        case .rkdDistanceBackward: "rkd_distance_backward"
-        case .rkdAngle: "rkd_angle"
-        case .rkdAngleBackward: "rkd_angle_backward"
-        case .distillationKL: "distillation_kl"
-        case .distillationKLBackward: "distillation_kl_backward"
-        case .adamW: "adamw"
-        case .sgd: "sgd"
-        case .linear: "linear"
-        case .convActivation: "conv_activation"
-        case .attention: "attention"
-        case .elementwise: "elementwise"
-        }
-    }
-}
-
-extension UnaryFunction {
-    /// The function's name in the text form.
-    public var name: String {
-        switch self {
-        case .neg: "neg"
-        case .abs: "abs"
-        case .exp: "exp"
-        case .log: "log"
-        case .sqrt: "sqrt"
-        case .reciprocal: "reciprocal"
-        case .sigmoid: "sigmoid"
-        case .tanh: "tanh"
-        case .erf: "erf"
-        case .relu: "relu"
-        case .leakyRelu: "leaky_relu"
-        case .gelu: "gelu"
-        case .geluTanh: "gelu_tanh"
-        case .hardSigmoid: "hard_sigmoid"
-        case .hardSwish: "hard_swish"
-        case .clip: "clip"
-        }
     }
 }

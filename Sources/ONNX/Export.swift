@@ -92,19 +92,3 @@ public enum ONNXExport {
         return properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }
-
-extension Op {
-    /// Whether the op exists only in training graphs (gradients, optimizer updates, training-mode
-    /// normalisation, dropout, SeRKD tokens and losses).
-    var isTrainingOnly: Bool {
-        switch self {
-        case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward,
-             .softmaxBackward, .logSoftmaxBackward, .layerNormBackward, .batchNormTraining, .batchNormBackward,
-             .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
-             .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
-            true
-        default:
-            false
-        }
-    }
-}

@@ -79,7 +79,7 @@ struct BatchAnalysis {
         }
         func name(_ position: Int) -> String { graph[node.inputs[position]].name }
 
-        if case .expand(let target) = node.op, states[0] == nil {
+        if case .core(.expand(let target)) = node.op, states[0] == nil {
             // A batch-free value broadcast from extent 1 to extent B is the same for every sample.
             let offset = target.rank - shapes[0].rank
             guard batch > 1, let axis = target.dims.indices.first(where: { axis in
@@ -91,7 +91,13 @@ struct BatchAnalysis {
         }
         guard states.contains(where: { $0 != nil }) else { return }
 
+        let op: CoreOp
         switch node.op {
+        case .core(let core): op = core
+        case .training: throw BatchBreak("is a training op")
+        case .fused: throw BatchBreak("is a compiler fusion")
+        }
+        switch op {
         case .unary, .cast, .identity, .logicalNot:
             set(states[0])
 
@@ -175,13 +181,6 @@ struct BatchAnalysis {
             guard repeats[state.axis] == 1 else { throw BatchBreak("tiles the batch axis") }
             set(state)
 
-        case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward,
-             .softmaxBackward, .logSoftmaxBackward, .layerNormBackward, .batchNormTraining, .batchNormBackward,
-             .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
-             .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
-            throw BatchBreak("is a training op")
-        case .linear, .convActivation, .attention, .elementwise:
-            throw BatchBreak("is a compiler fusion")
         }
     }
 

@@ -8,7 +8,13 @@ extension Exporter {
         let x = node.inputs.map(name)
         let y = outputNames
         let inputType = node.inputs.first.map { graph.type(of: $0) }
+        let op: CoreOp
         switch node.op {
+        case .core(let core): op = core
+        case .training: throw InvalidInput(nil, "node '\(node.name)' (\(node.op.kindName)) is a training op; export takes inference graphs")
+        case .fused: throw InvalidInput(nil, "node '\(node.name)' (\(node.op.kindName)) is a compiler fusion; export takes graphs before compilation")
+        }
+        switch op {
         case .unary(let function): unary(function, x[0], y[0], dtype: inputType!.dtype)
         case .binary(let function): emit(function.onnxName, x, y)
         case .compare(let comparison): emit(comparison.onnxName, x, y)
@@ -44,13 +50,6 @@ extension Exporter {
             let fill = mode == .constant ? scalar(Double(value), "value", dtype: inputType!.dtype) : ""
             emit("Pad", [x[0], integers(pads, "pads"), fill], y, [.string("mode", mode.rawValue)])
         case .tile(let repeats): emit("Tile", [x[0], integers(repeats, "repeats")], y)
-        case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward,
-             .softmaxBackward, .logSoftmaxBackward, .layerNormBackward, .batchNormTraining, .batchNormBackward,
-             .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
-             .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
-            throw InvalidInput(nil, "node '\(node.name)' (\(node.op.kindName)) is a training op; export takes inference graphs")
-        case .linear, .convActivation, .attention, .elementwise:
-            throw InvalidInput(nil, "node '\(node.name)' (\(node.op.kindName)) is a compiler fusion; export takes graphs before compilation")
         }
     }
 

@@ -74,7 +74,7 @@ extension Importer {
             throw LoweringError.invalid("\(op.kindName): \(error.problem)")
         }
         let known = inputs.compactMap { constantData($0) }
-        if known.count == inputs.count, Self.worthFolding(types, known) {
+        if known.count == inputs.count, Folding.isWorthIt(types, known) {
             let results: [Tensor]
             do {
                 results = try Reference.evaluate(op, known)
@@ -93,15 +93,6 @@ extension Importer {
     /// `apply` for ops with one output.
     mutating func apply1(_ op: Op, _ inputs: [ValueID], _ label: String = "") throws -> ValueID {
         try apply(op, inputs, label)[0]
-    }
-
-    /// Whether folding is worth it: it never grows float data beyond what the inputs hold, and
-    /// integer/bool results (shape arithmetic) stay small.
-    static func worthFolding(_ types: [TensorType], _ inputs: [Tensor]) -> Bool {
-        let produced = types.reduce(0) { $0 + $1.shape.elementCount }
-        let consumed = inputs.reduce(0) { $0 + $1.elementCount }
-        if produced <= consumed { return true }
-        return types.allSatisfy { $0.dtype != .float32 } && produced <= 1 << 16
     }
 
     /// A new constant value.

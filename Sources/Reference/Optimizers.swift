@@ -4,7 +4,7 @@ import GraphIR
 extension Reference {
     /// Evaluates the optimizer updates in Double, in PyTorch's order of operations
     /// (`torch.optim.AdamW` and `torch.optim.SGD`, single-tensor path).
-    static func optimizer(_ op: Op, _ inputs: [Tensor], types: [TensorType]) throws -> [Tensor] {
+    static func optimizer(_ op: OptimizerOp, _ inputs: [Tensor], types: [TensorType]) throws -> [Tensor] {
         let shape = inputs[0].shape
         let p = inputs[0].doubles, g = inputs[1].doubles
         func tensor(_ values: [Double]) -> Tensor { Tensor(doubles: values, dtype: .float32, shape: shape) }
@@ -34,8 +34,6 @@ extension Reference {
                 newP[i] = p[i] - lr * step
             }
             return [tensor(newP), tensor(newVelocity)]
-        default:
-            preconditionFailure("\(op.kindName) is not an optimizer")
         }
     }
 }

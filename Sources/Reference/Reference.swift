@@ -18,6 +18,19 @@ public enum Reference {
         let shape = types[0].shape
         let outputs: [Tensor]
         switch op {
+        case .core(let op): outputs = try core(op, inputs, types: types)
+        case .training(let op): outputs = try training(op, inputs, types: types)
+        case .fused(let op): outputs = [try fused(op, inputs, shape: shape)]
+        }
+        precondition(outputs.map { TensorType($0.dtype, $0.shape) } == types, "Reference.\(op.kindName) disagrees with shape inference")
+        return outputs
+    }
+
+    /// Evaluates a core op; `types` are its output types.
+    static func core(_ op: CoreOp, _ inputs: [Tensor], types: [TensorType]) throws -> [Tensor] {
+        let shape = types[0].shape
+        let outputs: [Tensor]
+        switch op {
         case .unary(let function): outputs = [unary(function, inputs[0])]
         case .binary(let function): outputs = [try binary(function, inputs[0], inputs[1], shape: shape)]
         case .compare(let comparison): outputs = [compare(comparison, inputs[0], inputs[1], shape: shape)]
@@ -47,14 +60,7 @@ public enum Reference {
         case .expand: outputs = [take(inputs[0], broadcastIndices(from: inputs[0].shape, to: shape), shape: shape)]
         case .pad(let pads, let mode, let value): outputs = [try pad(inputs[0], pads: pads, mode: mode, value: value, shape: shape)]
         case .tile(let repeats): outputs = [tile(inputs[0], repeats: repeats, shape: shape)]
-        case .convBackwardData, .convBackwardWeight, .maxPoolBackward, .averagePoolBackward, .unaryBackward,
-             .softmaxBackward, .logSoftmaxBackward, .layerNormBackward, .batchNormTraining, .batchNormBackward,
-             .scatterAdd, .sliceBackward, .dropout, .superpixelTokens, .rkdDistance, .rkdDistanceBackward,
-             .rkdAngle, .rkdAngleBackward, .distillationKL, .distillationKLBackward, .adamW, .sgd:
-            outputs = try training(op, inputs, types: types)
-        case .linear, .convActivation, .attention, .elementwise: outputs = [try fused(op, inputs, shape: shape)]
         }
-        precondition(outputs.map { TensorType($0.dtype, $0.shape) } == types, "Reference.\(op.kindName) disagrees with shape inference")
         return outputs
     }
 

@@ -30,7 +30,7 @@ extension Reference {
     }
 
     /// Evaluates the SeRKD operators (superpixel tokens, RKD distance and angle losses and their gradients).
-    static func seRKD(_ op: Op, _ inputs: [Tensor], types: [TensorType]) throws -> [Tensor] {
+    static func seRKD(_ op: SeRKDOp, _ inputs: [Tensor], types: [TensorType]) throws -> [Tensor] {
         func requirePairs(_ tokens: Tensor) throws {
             guard tokens.shape[1] >= 2 else { throw InvalidInput(nil, "relation losses need at least 2 tokens per image, got \(tokens.shape[1])") }
         }
@@ -56,8 +56,6 @@ extension Reference {
             try requirePairs(inputs[0])
             let gradient = rkdAngleGradient(student: TokenBatch(inputs[0]), teacher: TokenBatch(inputs[1]), upstream: inputs[2].doubles[0])
             return [Tensor(doubles: gradient, dtype: .float32, shape: types[0].shape)]
-        default:
-            preconditionFailure("\(op.kindName) is not a SeRKD op")
         }
     }
 

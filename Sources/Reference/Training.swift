@@ -1,17 +1,13 @@
 import GraphIR
 
 extension Reference {
-    /// Evaluates the training ops: gradients, SeRKD operators, optimizers.
-    static func training(_ op: Op, _ inputs: [Tensor], types: [TensorType]) throws -> [Tensor] {
+    /// Evaluates the training ops: gradients, SeRKD operators, losses, optimizers.
+    static func training(_ op: TrainingOp, _ inputs: [Tensor], types: [TensorType]) throws -> [Tensor] {
         switch op {
-        case .superpixelTokens, .rkdDistance, .rkdDistanceBackward, .rkdAngle, .rkdAngleBackward:
-            return try seRKD(op, inputs, types: types)
-        case .adamW, .sgd:
-            return try optimizer(op, inputs, types: types)
-        case .distillationKL, .distillationKLBackward:
-            return [try loss(op, inputs)]
-        default:
-            return try gradient(op, inputs, types: types)
+        case .gradient(let op): try gradient(op, inputs, types: types)
+        case .seRKD(let op): try seRKD(op, inputs, types: types)
+        case .loss(let op): [try loss(op, inputs)]
+        case .optimizer(let op): try optimizer(op, inputs, types: types)
         }
     }
 }

@@ -31,7 +31,7 @@ public enum DefaultTaps {
         if let tokens = tokenSequence(graph, producer) {
             taps.tokens = graph[tokens].name
             let count = graph.type(of: tokens).shape[1]
-            if let patches = graph.nodes.first(where: { if case .conv = $0.op { return true } else { return false } })
+            if let patches = graph.nodes.first(where: { if case .core(.conv) = $0.op { return true } else { return false } })
                 .map({ graph.type(of: $0.outputs[0]).shape }), patches[2] * patches[3] <= count {
                 taps.prefixTokens = count - patches[2] * patches[3]
             }
@@ -46,9 +46,9 @@ public enum DefaultTaps {
 
     /// (class head, distillation head) when `output` is (a + b)/2 or (a + b)·0.5.
     static func averagedHeads(_ output: ValueID, _ producer: (ValueID) -> Node?) -> (ValueID, ValueID)? {
-        guard let last = producer(output), case .binary(let f) = last.op, f == .div || f == .mul,
+        guard let last = producer(output), case .core(.binary(let f)) = last.op, f == .div || f == .mul,
               let sum = producer(last.inputs[0]), case .binary(.add) = sum.op,
-              sum.inputs.allSatisfy({ producer($0).map { node in if case .matMul = node.op { return true }; if case .binary(.add) = node.op { return true }; return false } ?? false })
+              sum.inputs.allSatisfy({ producer($0).map { node in if case .core(.matMul) = node.op { return true }; if case .binary(.add) = node.op { return true }; return false } ?? false })
         else { return nil }
         return (sum.inputs[0], sum.inputs[1])
     }
@@ -56,14 +56,14 @@ public enum DefaultTaps {
     /// The last block's token sequence: what a mean over tokens (MAE) or the final norm (DeiT) reads.
     static func tokenSequence(_ graph: Graph, _ producer: (ValueID) -> Node?) -> ValueID? {
         for node in graph.nodes.reversed() {
-            if case .reduce(.mean, let axes, _) = node.op, axes == [1], graph.type(of: node.inputs[0]).shape.rank == 3 {
+            if case .core(.reduce(.mean, let axes, _)) = node.op, axes == [1], graph.type(of: node.inputs[0]).shape.rank == 3 {
                 let pooled = node.inputs[0]
-                if let slice = producer(pooled), case .slice = slice.op { return slice.inputs[0] }
+                if let slice = producer(pooled), case .core(.slice) = slice.op { return slice.inputs[0] }
                 return pooled
             }
-            if case .layerNorm = node.op, graph.type(of: node.inputs[0]).shape.rank == 3 {
+            if case .core(.layerNorm) = node.op, graph.type(of: node.inputs[0]).shape.rank == 3 {
                 let consumers = graph.consumers[node.outputs[0].index].map { graph.nodes[$0].op }
-                let picksTokens = consumers.contains { if case .slice = $0 { return true }; if case .gather = $0 { return true }; return false }
+                let picksTokens = consumers.contains { if case .core(.slice) = $0 { return true }; if case .core(.gather) = $0 { return true }; return false }
                 if picksTokens { return node.inputs[0] }
             }
         }

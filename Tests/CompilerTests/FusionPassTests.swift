@@ -382,7 +382,7 @@ enum PassCheck {
         }
         """)
         #expect(PassCheck.kinds(graph) == ["elementwise"])
-        guard case .elementwise(let program) = graph.nodes[0].op else { return }
+        guard case .fused(.elementwise(let program)) = graph.nodes[0].op else { return }
         #expect(program.instructions.count == 6)
         #expect(graph.nodes[0].inputs.count == 4)
     }

@@ -15,7 +15,7 @@ import Testing
         var inputs = [parameter, gradient]
         for index in 0..<state { inputs.append(graph.addParameter("state\(index)", Tensor(zeros: .float32, [4]))) }
         inputs.append(graph.addInput("lr", TensorType(.float32, [])))
-        if case .adamW = op { inputs.append(graph.addInput("t", TensorType(.float32, []))) }
+        if case .training(.optimizer(.adamW)) = op { inputs.append(graph.addInput("t", TensorType(.float32, []))) }
         graph.outputs = try graph.apply(op, inputs, name: "update")
         return graph
     }
@@ -41,7 +41,7 @@ import Testing
             let executor = Executor(try Lowering.plan(compiled).plan)
             for t in 1...5 {
                 var inputs = [Tensor([0.3, -0.2, Float(t) * 0.1, -1], shape: [4]), Tensor(scalar: Float(0.01))]
-                if case .adamW = op { inputs.append(Tensor(scalar: Float(t))) }
+                if case .training(.optimizer(.adamW)) = op { inputs.append(Tensor(scalar: Float(t))) }
                 _ = try executor.run(inputs)
                 // The reference is functional: write its outputs back over the parameter and state.
                 let outputs = try Reference.run(reference, inputs: inputs)

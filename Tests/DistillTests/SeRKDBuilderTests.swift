@@ -49,7 +49,7 @@ import Testing
                 }
             }
         }
-        if mode == .avgpool, case .superpixelTokens(let settings) = graph.nodes[0].op {
+        if mode == .avgpool, case .training(.seRKD(.superpixelTokens(let settings))) = graph.nodes[0].op {
             #expect(settings.iterations == 0)
         }
     }

@@ -120,7 +120,7 @@ import Testing
         #expect(graph.inputs.map { graph[$0].name } == ["images", VisionTransformer.stepInput])
         #expect(graph.type(of: graph.inputs[1]) == TensorType(.int64, []))
         let dropouts = graph.nodes.compactMap { node -> (String, Float, Bool)? in
-            if case .dropout(let ratio, _, let perSample) = node.op { return (node.name, ratio, perSample) }
+            if case .training(.gradient(.dropout(let ratio, _, let perSample))) = node.op { return (node.name, ratio, perSample) }
             return nil
         }
         #expect(dropouts.map(\.0) == (1..<5).flatMap { ["blocks.\($0).drop_path1", "blocks.\($0).drop_path2"] })

@@ -12,7 +12,7 @@ public enum AttentionFusion {
     public static func run(_ graph: Graph) -> Graph {
         var rewrite = GraphRewrite(graph)
         for (index, node) in graph.nodes.enumerated() where !rewrite.isTouched(index) {
-            guard case .softmax(let axis) = node.op, axis == graph.type(of: node.inputs[0]).shape.rank - 1,
+            guard case .core(.softmax(let axis)) = node.op, axis == graph.type(of: node.inputs[0]).shape.rank - 1,
                   let contextIndex = rewrite.soleConsumer(of: node.outputs[0]), case .matMul(MatMul()) = rewrite[contextIndex].op,
                   rewrite[contextIndex].inputs[0] == node.outputs[0],
                   var scores = scoresProduct(node.inputs[0], readBy: index, rewrite) else { continue }
@@ -21,7 +21,7 @@ public enum AttentionFusion {
             var k = scores.k
             // An explicit Kᵀ only this product reads: read K itself.
             if keysTransposed, let transposeIndex = rewrite.producer(of: k), rewrite.isOnlyRead(k, by: scores.product),
-               case .transpose(let permutation) = rewrite[transposeIndex].op, permutation.count >= 2,
+               case .core(.transpose(let permutation)) = rewrite[transposeIndex].op, permutation.count >= 2,
                permutation == Array(0..<(permutation.count - 2)) + [permutation.count - 1, permutation.count - 2] {
                 scores.interior.append(transposeIndex)
                 k = rewrite[transposeIndex].inputs[0]
@@ -53,7 +53,7 @@ public enum AttentionFusion {
         guard let index = rewrite.producer(of: scores), rewrite.isOnlyRead(scores, by: reader) else { return nil }
         let node = rewrite[index]
         switch node.op {
-        case .matMul(let flags):
+        case .core(.matMul(let flags)):
             var result = Scores(q: node.inputs[0], k: node.inputs[1], flags: flags, scale: 1, product: index, interior: [index])
             // Q scaled first, for this product alone.
             if let (scaleIndex, q, factor) = scaling(node.inputs[0], readBy: index, rewrite) {
@@ -62,13 +62,13 @@ public enum AttentionFusion {
                 result.interior.append(scaleIndex)
             }
             return result
-        case .binary(.mul), .binary(.div):
+        case .core(.binary(.mul)), .core(.binary(.div)):
             guard let (scaleIndex, product, factor) = scaling(scores, readBy: reader, rewrite),
                   let productIndex = rewrite.producer(of: product), rewrite.isOnlyRead(product, by: scaleIndex),
-                  case .matMul(let flags) = rewrite[productIndex].op else { return nil }
+                  case .core(.matMul(let flags)) = rewrite[productIndex].op else { return nil }
             let p = rewrite[productIndex]
             return Scores(q: p.inputs[0], k: p.inputs[1], flags: flags, scale: factor, product: productIndex, interior: [productIndex, scaleIndex])
-        default:
+        case .core, .training, .fused:
             return nil
         }
     }
@@ -79,14 +79,11 @@ public enum AttentionFusion {
         guard let index = rewrite.producer(of: value), rewrite.isOnlyRead(value, by: reader) else { return nil }
         let node = rewrite[index]
         let (a, b) = (node.inputs[0], node.inputs[1])
-        switch node.op {
-        case .binary(.mul):
+        if node.op == .binary(.mul) {
             if let c = rewrite.scalar(b), rewrite.graph.type(of: a) == rewrite.graph.type(of: value) { return (index, a, Float(c)) }
             if let c = rewrite.scalar(a), rewrite.graph.type(of: b) == rewrite.graph.type(of: value) { return (index, b, Float(c)) }
-        case .binary(.div):
+        } else if node.op == .binary(.div) {
             if let c = rewrite.scalar(b), c != 0, rewrite.graph.type(of: a) == rewrite.graph.type(of: value) { return (index, a, Float(1 / c)) }
-        default:
-            break
         }
         return nil
     }

@@ -10,10 +10,10 @@ public enum BatchNormFolding {
     public static func run(_ graph: Graph) -> Graph {
         var rewrite = GraphRewrite(graph)
         for (index, node) in graph.nodes.enumerated() {
-            guard case .batchNorm(let epsilon) = node.op,
+            guard case .core(.batchNorm(let epsilon)) = node.op,
                   node.inputs.dropFirst().allSatisfy({ graph[$0].kind == .constant }),
                   let convIndex = rewrite.producer(of: node.inputs[0]), rewrite.isOnlyRead(node.inputs[0], by: index),
-                  case .conv(let geometry) = graph.nodes[convIndex].op else { continue }
+                  case .core(.conv(let geometry)) = graph.nodes[convIndex].op else { continue }
             let conv = graph.nodes[convIndex]
             guard conv.inputs.dropFirst().allSatisfy({ graph[$0].kind == .constant }) else { continue }
             let statistics = node.inputs.dropFirst().map { graph.tensors[$0]!.doubles }

@@ -28,7 +28,7 @@ public enum CommonSubexpressionElimination {
         }
         var seen: [NodeKey: Int] = [:]
         for (index, node) in graph.nodes.enumerated() {
-            guard node.op.inPlaceOutputs.isEmpty, !ConstantFolding.isRandom(node.op) else { continue }
+            guard node.op.isPure else { continue }
             let key = NodeKey(op: node.op, inputs: node.inputs.map { canonical[$0] ?? $0 })
             guard let first = seen[key] else {
                 seen[key] = index

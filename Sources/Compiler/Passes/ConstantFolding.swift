@@ -16,11 +16,11 @@ public enum ConstantFolding {
         var rewrite = GraphRewrite(graph)
         for index in graph.nodes.indices {
             let node = graph.nodes[index]
-            guard node.op.inPlaceOutputs.isEmpty, !isRandom(node.op),
+            guard node.op.isPure,
                   node.inputs.allSatisfy({ rewrite.graph[$0].kind == .constant }) else { continue }
             let inputs = node.inputs.map { rewrite.graph.tensors[$0]! }
             let types = node.outputs.map { graph.type(of: $0) }
-            guard worthFolding(types, inputs) else { continue }
+            guard Folding.isWorthIt(types, inputs) else { continue }
             // An op whose evaluation fails on these values (an out-of-range gather index) stays in
             // the graph and reports the problem when the step runs.
             guard let results = try? evaluate(node.op, inputs) else { continue }
@@ -28,20 +28,6 @@ public enum ConstantFolding {
             rewrite.remove(index)
         }
         return rewrite.finished()
-    }
-
-    /// Folding must not grow the model: results at most as large as the inputs (a transpose, a
-    /// slice), or small non-float results (shape arithmetic).
-    static func worthFolding(_ types: [TensorType], _ inputs: [Tensor]) -> Bool {
-        let produced = types.reduce(0) { $0 + $1.shape.elementCount }
-        let consumed = inputs.reduce(0) { $0 + $1.elementCount }
-        if produced <= consumed { return true }
-        return types.allSatisfy { $0.dtype != .float32 } && produced <= 1 << 16
-    }
-
-    static func isRandom(_ op: Op) -> Bool {
-        if case .dropout = op { return true }
-        return false
     }
 
     /// Evaluates `op` by compiling it alone into a plan and running that plan once.

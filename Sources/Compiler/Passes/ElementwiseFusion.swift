@@ -33,7 +33,7 @@ public enum ElementwiseFusion {
                     case .condition:
                         // A comparison only feeds selects' conditions.
                         guard rewrite.consumers[value.index].allSatisfy({ reader in
-                            if case .select = graph.nodes[reader].op { graph.nodes[reader].inputs[0] == value } else { false }
+                            if case .core(.select) = graph.nodes[reader].op { graph.nodes[reader].inputs[0] == value } else { false }
                         }) else { continue }
                     case nil: continue
                     }
@@ -62,13 +62,17 @@ public enum ElementwiseFusion {
 
     static func role(of node: Node, _ graph: Graph) -> Role? {
         let floats = node.inputs.allSatisfy { graph.type(of: $0).dtype == .float32 }
-        switch node.op {
+        guard case .core(let op) = node.op else { return nil }
+        switch op {
         case .unary, .binary: return floats ? .root : nil
         case .compare: return floats ? .condition : nil
         case .select:
             let branches = node.inputs.dropFirst().allSatisfy { graph.type(of: $0).dtype == .float32 }
             return branches ? .root : nil
-        default: return nil
+        case .logicalNot, .cast, .identity, .matMul, .conv, .maxPool, .averagePool, .globalAveragePool, .globalMaxPool, .batchNorm,
+             .layerNorm, .softmax, .logSoftmax, .reduce, .argMax, .reshape, .transpose, .slice, .concat, .gather, .expand,
+             .pad, .tile:
+            return nil
         }
     }
 
@@ -88,11 +92,11 @@ public enum ElementwiseFusion {
             let node = graph.nodes[member]
             let r = node.inputs.map { register[$0]! }
             switch node.op {
-            case .unary(let f): instructions.append(.unary(f, r[0]))
-            case .binary(let f): instructions.append(.binary(f, r[0], r[1]))
-            case .compare(let c): instructions.append(.compare(c, r[0], r[1]))
-            case .select: instructions.append(.select(r[0], r[1], r[2]))
-            default: return nil
+            case .core(.unary(let f)): instructions.append(.unary(f, r[0]))
+            case .core(.binary(let f)): instructions.append(.binary(f, r[0], r[1]))
+            case .core(.compare(let c)): instructions.append(.compare(c, r[0], r[1]))
+            case .core(.select): instructions.append(.select(r[0], r[1], r[2]))
+            case .core, .training, .fused: return nil
             }
             register[node.outputs[0]] = inputs.count + instructions.count - 1
         }

@@ -13,7 +13,7 @@ public enum GeluFusion {
     public static func run(_ graph: Graph) -> Graph {
         var rewrite = GraphRewrite(graph)
         for (index, node) in graph.nodes.enumerated() where !rewrite.isTouched(index) {
-            guard case .unary(let f) = node.op, f == .erf || f == .tanh else { continue }
+            guard case .core(.unary(let f)) = node.op, f == .erf || f == .tanh else { continue }
             var matcher = Matcher(rewrite: rewrite)
             let x: ValueID?
             let function: UnaryFunction
@@ -43,7 +43,7 @@ public enum GeluFusion {
         /// The producer of `value` when it is a binary `function` whose output only `reader` reads.
         func binary(_ value: ValueID, _ function: BinaryFunction, readBy reader: Int) -> (index: Int, a: ValueID, b: ValueID)? {
             guard let index = rewrite.producer(of: value), rewrite.isOnlyRead(value, by: reader),
-                  case .binary(let f) = rewrite[index].op, f == function else { return nil }
+                  case .core(.binary(let f)) = rewrite[index].op, f == function else { return nil }
             return (index, rewrite[index].inputs[0], rewrite[index].inputs[1])
         }
 

@@ -40,7 +40,7 @@ public enum LayerNormFusion {
     static func match(mean index: Int, _ rewrite: GraphRewrite) -> Match? {
         let graph = rewrite.graph
         let meanNode = rewrite[index]
-        guard case .reduce(.mean, let axes, true) = meanNode.op else { return nil }
+        guard case .core(.reduce(.mean, let axes, true)) = meanNode.op else { return nil }
         let x = meanNode.inputs[0], rank = graph.type(of: x).shape.rank
         guard let axis = axes.first, axes == Array(axis..<rank), graph.type(of: x).dtype == .float32 else { return nil }
         func single(_ value: ValueID, _ accept: (Op) -> Bool) -> Int? {

@@ -12,10 +12,10 @@ public enum LinearFusion {
     public static func run(_ graph: Graph) -> Graph {
         var rewrite = GraphRewrite(graph)
         for (index, node) in graph.nodes.enumerated() where !rewrite.isTouched(index) {
-            switch node.op {
-            case .matMul(let flags): fuseLinear(index, flags, &rewrite)
-            case .conv(let geometry): fuseConvolution(index, geometry, &rewrite)
-            default: break
+            if case .core(.matMul(let flags)) = node.op {
+                fuseLinear(index, flags, &rewrite)
+            } else if case .core(.conv(let geometry)) = node.op {
+                fuseConvolution(index, geometry, &rewrite)
             }
         }
         return rewrite.finished()
@@ -40,7 +40,7 @@ public enum LinearFusion {
             }
         }
         var activation: UnaryFunction?
-        if let next = rewrite.soleConsumer(of: rewrite[last].outputs[0]), case .unary(let f) = rewrite[next].op {
+        if let next = rewrite.soleConsumer(of: rewrite[last].outputs[0]), case .core(.unary(let f)) = rewrite[next].op {
             activation = f
             chain.append(next)
             last = next
@@ -68,7 +68,7 @@ public enum LinearFusion {
 
     static func fuseConvolution(_ index: Int, _ geometry: Convolution, _ rewrite: inout GraphRewrite) {
         let conv = rewrite[index]
-        guard let next = rewrite.soleConsumer(of: conv.outputs[0]), case .unary(let f) = rewrite[next].op else { return }
+        guard let next = rewrite.soleConsumer(of: conv.outputs[0]), case .core(.unary(let f)) = rewrite[next].op else { return }
         rewrite.remove(index)
         rewrite.replace(next, with: Node(op: .convActivation(geometry, activation: f), inputs: conv.inputs,
                                          outputs: rewrite[next].outputs, name: rewrite[next].name))

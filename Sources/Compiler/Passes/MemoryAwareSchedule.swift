@@ -20,8 +20,8 @@ public enum MemoryAwareSchedule {
         let consumers = graph.consumers
         // Bytes a node adds to the arena: outputs that are new buffers (not views, not in place).
         func allocated(_ node: Node) -> Int {
-            if case .reshape = node.op { return 0 }
-            if case .identity = node.op { return 0 }
+            if case .core(.reshape) = node.op { return 0 }
+            if case .core(.identity) = node.op { return 0 }
             let inPlace = Set(node.op.inPlaceOutputs.keys)
             return node.outputs.enumerated().reduce(0) { sum, item in
                 inPlace.contains(item.offset) ? sum : sum + graph.type(of: item.element).byteCount
@@ -37,12 +37,7 @@ public enum MemoryAwareSchedule {
                 for reader in consumers[node.inputs[input].index] where reader != index { predecessors[index].insert(reader) }
             }
         }
-        func isView(_ index: Int) -> Bool {
-            switch graph.nodes[index].op {
-            case .reshape, .identity: true
-            default: false
-            }
-        }
+        func isView(_ index: Int) -> Bool { graph.nodes[index].op.isView }
         // Views are never scheduled on their own, so a node waits for what its views wait for.
         var effective = [Set<Int>?](repeating: nil, count: count)
         func effectivePredecessors(_ index: Int) -> Set<Int> {

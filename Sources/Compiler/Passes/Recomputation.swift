@@ -22,26 +22,12 @@ public enum Recomputation {
         var lateUses: [(reader: Int, views: [Int])]
     }
 
-    static func isCheap(_ op: Op) -> Bool {
-        switch op {
-        case .unary, .binary, .layerNorm, .cast, .elementwise: true
-        default: false
-        }
-    }
-
-    static func isView(_ op: Op) -> Bool {
-        switch op {
-        case .reshape, .identity: true
-        default: false
-        }
-    }
-
     /// Every non-view node reading `value`, directly or through views, with the view chain.
     static func uses(of value: ValueID, _ graph: Graph, _ consumers: [[Int]]) -> [(reader: Int, views: [Int])] {
         var result: [(reader: Int, views: [Int])] = []
         func visit(_ value: ValueID, _ path: [Int]) {
             for reader in consumers[value.index] {
-                if isView(graph.nodes[reader].op) { visit(graph.nodes[reader].outputs[0], path + [reader]) } else { result.append((reader, path)) }
+                if graph.nodes[reader].op.isView { visit(graph.nodes[reader].outputs[0], path + [reader]) } else { result.append((reader, path)) }
             }
         }
         visit(value, [])
@@ -54,7 +40,7 @@ public enum Recomputation {
         let outputs = Set(graph.outputs)
         let minimumGap = max(8, graph.nodes.count / 10)
         var result: [Candidate] = []
-        for (index, node) in graph.nodes.enumerated() where isCheap(node.op) {
+        for (index, node) in graph.nodes.enumerated() where node.op.isCheap {
             for output in node.outputs where graph[output].kind == .intermediate && !outputs.contains(output) {
                 let reads = uses(of: output, graph, consumers)
                 guard reads.allSatisfy({ read in read.views.allSatisfy { !outputs.contains(graph.nodes[$0].outputs[0]) } }) else { continue }
