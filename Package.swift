@@ -39,7 +39,7 @@ let package = Package(
         // Reverse-mode differentiation of IR graphs.
         .target(name: "Autodiff", dependencies: ["GraphIR"]),
         // SeRKD as graph builders: losses, superpixel tokens, models, the training step.
-        .target(name: "Distill", dependencies: ["GraphIR", "Autodiff", "Compiler", "Data", "ONNX"]),
+        .target(name: "Distill", dependencies: ["GraphIR", "Autodiff", "Data"]),
         // The training loop, configs, schedules, checkpoints, metrics.
         .target(name: "Train", dependencies: ["Distill", "Data", "Compiler", "Runtime", "ONNX", "GraphIR"]),
         // IR → executable plan: lowering, schedule, memory plan.

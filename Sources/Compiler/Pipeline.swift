@@ -22,7 +22,7 @@ public struct Pass: Sendable {
 public enum Pipeline {
     /// The passes, in the order they run.
     public static let passes: [Pass] = [
-        Pass(name: "dce", summary: "remove nodes no output or in-place update needs") { DeadCodeElimination.run($0) },
+        Pass(name: "dce", summary: "remove nodes no output or in-place update needs") { $0.removingDeadNodes() },
         Pass(name: "constant-folding", summary: "evaluate nodes whose inputs are all constants, where that does not grow the model") {
             try ConstantFolding.run($0)
         },

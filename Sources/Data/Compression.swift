@@ -95,16 +95,4 @@ enum Compression {
         precondition(status == Z_OK, "compress2 failed with \(status)")
         return Array(output[0..<Int(bound)])
     }
-
-    /// The CRC-32 (as in PNG, gzip and zip) of `bytes`, continuing from `crc`.
-    static func crc32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
-        var value = uLong(crc)
-        var offset = 0
-        while offset < bytes.count {
-            let chunk = min(bytes.count - offset, 1 << 30)
-            value = CZlib.crc32(value, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset, uInt(chunk))
-            offset += chunk
-        }
-        return UInt32(value)
-    }
 }

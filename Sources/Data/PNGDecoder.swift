@@ -37,7 +37,10 @@ public enum PNG {
             }
             let data = try cursor.slice(length, for: "chunk \(type)")
             let stored = try cursor.uint32BigEndian(for: "chunk CRC")
-            let computed = Compression.crc32(data, continuing: Compression.crc32(typeBytes))
+            var crc = CRC32()
+            crc.update(typeBytes)
+            crc.update(data)
+            let computed = crc.value
             guard stored == computed else {
                 throw InvalidInput(nil, "chunk \(type) at byte \(start) has a bad CRC (stored \(hex(stored)), computed \(hex(computed)))")
             }

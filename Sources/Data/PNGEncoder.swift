@@ -84,7 +84,7 @@ extension PNG {
         appendBigEndian(UInt32(data.count), to: &bytes)
         bytes += typeBytes
         bytes += data
-        let crc = (typeBytes + data).withUnsafeBytes { Compression.crc32($0) }
+        let crc = (typeBytes + data).withUnsafeBytes { CRC32.checksum($0) }
         appendBigEndian(crc, to: &bytes)
     }
 }

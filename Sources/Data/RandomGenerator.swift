@@ -1,29 +1,5 @@
 import Foundation
-
-/// SplitMix64 (Steele, Lea & Flood 2014): a 64-bit counter passed through a strong mixer. Used to
-/// expand one seed into the state of a `Xoshiro256` and to hash stream keys, never as the main
-/// generator.
-public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable {
-    /// The counter.
-    public var state: UInt64
-
-    /// Starts the counter at `seed`.
-    public init(seed: UInt64) { state = seed }
-
-    /// The next output.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return Self.mix(state)
-    }
-
-    /// The SplitMix64 finaliser: a bijection on 64-bit words that scatters every input bit.
-    public static func mix(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import Tensor
 
 /// xoshiro256** (Blackman & Vigna 2018): the generator behind every random choice in data loading.
 ///
@@ -55,7 +31,7 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Hashable {
     public init(seed: UInt64, stream keys: [UInt64]) {
         var hash = SplitMix64.mix(seed ^ 0x6A09_E667_F3BC_C908)
         for key in keys {
-            hash = SplitMix64.mix(hash ^ SplitMix64.mix(key &+ 0x9E37_79B9_7F4A_7C15))
+            hash = SplitMix64.mix(hash ^ SplitMix64.mix(key &+ SplitMix64.increment))
         }
         self.init(seed: hash)
     }

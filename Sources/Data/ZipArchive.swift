@@ -77,7 +77,7 @@ public struct ZipArchive: Sendable {
                 default:
                     throw InvalidInput(nil, "member '\(entry.name)' uses compression method \(entry.method) (only stored and deflate are supported)")
                 }
-                let crc = output.withUnsafeBytes { Compression.crc32($0) }
+                let crc = output.withUnsafeBytes { CRC32.checksum($0) }
                 guard crc == entry.crc32 else {
                     throw InvalidInput(nil, "member '\(entry.name)' at byte \(dataStart) fails its CRC check (stored \(entry.crc32), computed \(crc))")
                 }

@@ -1,5 +1,4 @@
 import Autodiff
-import Compiler
 import Data
 import GraphIR
 
@@ -230,7 +229,7 @@ public struct TrainingStep {
                 gradientNames.append(name)
             }
         }
-        self.graph = DeadCodeElimination.run(graph)
+        self.graph = graph.removingDeadNodes()
         lossNames = terms.map { "loss/\($0.name)" } + ["loss/total"]
         parameterNames = trained.map { graph[$0].name }
     }

@@ -65,7 +65,7 @@ struct Importer {
         for node in nodes { try process(node) }
         if !problems.isEmpty { throw InvalidInput(file, problems.summary) }
         try bindOutputs(outputNames)
-        graph = Self.pruned(graph)
+        graph = graph.removingDeadNodes()
         recordMetadata()
         return graph
     }
@@ -255,19 +255,6 @@ struct Importer {
             }
             graph.outputs.append(output)
         }
-    }
-
-    /// The graph without nodes whose results no output needs, and without unused values.
-    static func pruned(_ graph: Graph) -> Graph {
-        var live = Set(graph.outputs)
-        var keep = [Bool](repeating: false, count: graph.nodes.count)
-        for (index, node) in graph.nodes.enumerated().reversed() where node.outputs.contains(where: live.contains) {
-            keep[index] = true
-            live.formUnion(node.inputs)
-        }
-        var result = graph
-        result.nodes = graph.nodes.indices.filter { keep[$0] }.map { graph.nodes[$0] }
-        return result.compacted()
     }
 
     private mutating func recordMetadata() {

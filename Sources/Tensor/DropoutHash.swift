@@ -21,15 +21,6 @@ public enum DropoutHash {
     /// Whether element `index` is dropped.
     @inline(__always)
     public static func drops(key: UInt64, index: Int, threshold: UInt64) -> Bool {
-        splitMix64(key ^ (UInt64(index) &* 0xAEF1_7502_108E_F2D9)) < threshold
-    }
-
-    /// SplitMix64's output function on `state` advanced by its increment: a bijective mix of all 64 bits.
-    @inline(__always)
-    static func splitMix64(_ state: UInt64) -> UInt64 {
-        var z = state &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        SplitMix64.mix((key ^ (UInt64(index) &* 0xAEF1_7502_108E_F2D9)) &+ SplitMix64.increment) < threshold
     }
 }

@@ -34,7 +34,7 @@ enum Fixtures {
     /// A gzip file image of `bytes`: zlib's deflate stream re-framed with a gzip header and trailer.
     static func gzip(_ bytes: [UInt8]) -> [UInt8] {
         let zlib = Compression.deflate(bytes)
-        let crc = bytes.withUnsafeBytes { Compression.crc32($0) }
+        let crc = bytes.withUnsafeBytes { CRC32.checksum($0) }
         var out: [UInt8] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]
         out += zlib[2..<(zlib.count - 4)]
         for value in [crc, UInt32(truncatingIfNeeded: bytes.count)] {

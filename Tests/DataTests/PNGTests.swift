@@ -108,7 +108,7 @@ import Tensor
 
     static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let typeBytes = Array(type.utf8)
-        let crc = (typeBytes + data).withUnsafeBytes { Compression.crc32($0) }
+        let crc = (typeBytes + data).withUnsafeBytes { CRC32.checksum($0) }
         func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
         return be(UInt32(data.count)) + typeBytes + data + be(crc)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Data
+import Tensor
 
 @Suite struct RandomGeneratorTests {
     @Test func splitMix64MatchesTheReferenceOutputs() {

@@ -1,5 +1,6 @@
-/// The CRC-32 of zlib, PNG and gzip (reflected polynomial 0xEDB88320): the checksum plan files end
-/// with, so that a flipped bit or a truncated copy is found before anything runs.
+/// The CRC-32 of zlib, PNG, gzip and zip (reflected polynomial 0xEDB88320): the checksum plan and
+/// tensor files end with, so that a flipped bit or a truncated copy is found before anything runs,
+/// and the one PNG chunks and zip members carry.
 ///
 /// CRC-32 catches every error burst of up to 32 bits and every odd number of flipped bits, which is
 /// what disks and networks do to files; it is not a defence against deliberate tampering.
