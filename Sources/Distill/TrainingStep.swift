@@ -2,28 +2,6 @@ import Autodiff
 import Data
 import GraphIR
 
-/// Where a model's distillation signals are, by tensor name in its graph (ONNX names for imports).
-public struct ModelTaps: Hashable, Sendable {
-    /// Logits: the student's class head, or the teacher's output.
-    public var logits: String
-    /// Student only: the distillation head (DeiT); KD is applied there when present, else to `logits`.
-    public var distillationLogits: String?
-    /// ViTs: the last block's token sequence [B, T, D], before the final norm.
-    public var tokens: String?
-    /// Leading tokens of `tokens` that are not visual (class, distillation).
-    public var prefixTokens: Int
-    /// CNNs: the feature maps [B, C, H, W] whose relations are distilled (stages 1–3).
-    public var stages: [String]
-
-    public init(logits: String, distillationLogits: String? = nil, tokens: String? = nil, prefixTokens: Int = 0, stages: [String] = []) {
-        self.logits = logits
-        self.distillationLogits = distillationLogits
-        self.tokens = tokens
-        self.prefixTokens = prefixTokens
-        self.stages = stages
-    }
-}
-
 /// The weighted terms of the training objective (METHOD §1.1) and how tokens are formed.
 public struct DistillationObjective: Hashable, Sendable {
     /// α: weight of KD on the distillation head (0 leaves the term out).

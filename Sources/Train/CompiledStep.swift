@@ -46,12 +46,8 @@ public struct CompiledStep {
             "memory.lower_bound": String(compiled.memory.lowerBound),
             "compiled.passes": compiled.passes.map(\.name).joined(separator: ","),
             "compiled.disabled_passes": options.disabledPasses.sorted().joined(separator: ","),
-            "student.taps.logits": studentTaps.logits,
-            "student.taps.prefix_tokens": String(studentTaps.prefixTokens),
         ]
-        metadata["student.taps.distillation_logits"] = studentTaps.distillationLogits
-        metadata["student.taps.tokens"] = studentTaps.tokens
-        if !studentTaps.stages.isEmpty { metadata["student.taps.stages"] = studentTaps.stages.joined(separator: ",") }
+        metadata.merge(studentTaps.metadata(prefix: "student.taps.")) { $1 }
         self.metadata = metadata
     }
 
@@ -71,12 +67,10 @@ public struct CompiledStep {
         let inputs = file.plan.inputs.map { file.plan.buffers[$0.index].name }
         guard inputs == [TrainingStep.images, TrainingStep.targets, TrainingStep.learningRate, TrainingStep.step],
               !lossNames.isEmpty, file.plan.outputs.count >= lossNames.count,
-              let logits = metadata["student.taps.logits"] else {
+              let taps = ModelTaps(metadata: metadata, prefix: "student.taps.") else {
             throw InvalidInput(path, "is not a training step plan (inputs \(inputs), outputs \(lossNames))")
         }
-        studentTaps = ModelTaps(logits: logits, distillationLogits: metadata["student.taps.distillation_logits"],
-                                tokens: metadata["student.taps.tokens"], prefixTokens: Int(metadata["student.taps.prefix_tokens"] ?? "") ?? 0,
-                                stages: metadata["student.taps.stages"].map { $0.split(separator: ",").map(String.init) } ?? [])
+        studentTaps = taps
         var state = Graph(name: "serkd-train-step")
         for (tensor, described) in zip(file.plan.persistent, file.persistentTensors) {
             let id = switch described.kind {

@@ -12,11 +12,7 @@ import GraphIR
 public enum DefaultTaps {
     /// The taps of `graph`, or an error saying what to set by hand.
     public static func infer(_ graph: Graph, role: String) throws -> ModelTaps {
-        if let logits = graph.metadata["taps.logits"] {
-            return ModelTaps(logits: logits, distillationLogits: graph.metadata["taps.distillation_logits"], tokens: graph.metadata["taps.tokens"],
-                             prefixTokens: Int(graph.metadata["taps.prefix_tokens"] ?? "0") ?? 0,
-                             stages: graph.metadata["taps.stages"].map { $0.split(separator: ",").map(String.init) } ?? [])
-        }
+        if let recorded = ModelTaps(metadata: graph.metadata, prefix: "taps.") { return recorded }
         guard let output = graph.outputs.first, graph.type(of: output).shape.rank == 2 else {
             throw InvalidInput(role, "expected a classifier whose first output is logits [B, classes]")
         }

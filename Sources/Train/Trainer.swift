@@ -219,13 +219,7 @@ public final class Trainer {
     /// its taps and input normalisation, as a `.serkd` model.
     func saveStudent(to path: String, top1: Double, epoch: Int) throws {
         var graph = studentEvaluation
-        graph.metadata["taps.logits"] = step.studentTaps.logits
-        if let d = step.studentTaps.distillationLogits { graph.metadata["taps.distillation_logits"] = d }
-        if let tokens = step.studentTaps.tokens {
-            graph.metadata["taps.tokens"] = tokens
-            graph.metadata["taps.prefix_tokens"] = String(step.studentTaps.prefixTokens)
-        }
-        if !step.studentTaps.stages.isEmpty { graph.metadata["taps.stages"] = step.studentTaps.stages.joined(separator: ",") }
+        graph.metadata.merge(step.studentTaps.metadata(prefix: "taps.")) { $1 }
         graph.metadata["normalization.mean"] = config.student.mean.map { String($0) }.joined(separator: ",")
         graph.metadata["normalization.std"] = config.student.std.map { String($0) }.joined(separator: ",")
         graph.metadata["trained.epoch"] = String(epoch)
