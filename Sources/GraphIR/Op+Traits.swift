@@ -129,12 +129,6 @@ extension Op {
         if case .training = self { return true }
         return false
     }
-
-    /// Whether the op is a compiler fusion (and so never appears before compilation).
-    public var isFused: Bool {
-        if case .fused = self { return true }
-        return false
-    }
 }
 
 extension CoreOp {
