@@ -41,13 +41,13 @@ public enum SafeTensors {
         }.map(\.element)
         var entries: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.keys.sorted().map { HeaderJSON.quoted($0) + ":" + HeaderJSON.quoted(metadata[$0]!) }
+            let pairs = metadata.keys.sorted().map { JSON.quoted($0) + ":" + JSON.quoted(metadata[$0]!) }
             entries.append("\"__metadata__\":{" + pairs.joined(separator: ",") + "}")
         }
         var offset = 0
         for (name, tensor) in ordered {
             let shape = tensor.shape.dims.map(String.init).joined(separator: ",")
-            entries.append(HeaderJSON.quoted(name) + ":{\"dtype\":\"\(tensor.dtype.safeTensorsName!)\",\"shape\":[\(shape)],"
+            entries.append(JSON.quoted(name) + ":{\"dtype\":\"\(tensor.dtype.safeTensorsName!)\",\"shape\":[\(shape)],"
                            + "\"data_offsets\":[\(offset),\(offset + tensor.byteCount)]}")
             offset += tensor.byteCount
         }
@@ -98,7 +98,7 @@ public enum SafeTensors {
         }
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + headerSize)])
         guard headerBytes.first == UInt8(ascii: "{") else { throw InvalidInput(nil, "header does not start with '{'") }
-        guard case .object(let members) = try HeaderJSON.parse(headerBytes) else { preconditionFailure("an object starts with '{'") }
+        guard case .object(let members) = try JSON(bytes: headerBytes, source: nil, limits: Self.headerLimits) else { preconditionFailure("an object starts with '{'") }
         let dataStart = 8 + headerSize
         let dataSize = bytes.count - dataStart
 
@@ -137,7 +137,11 @@ public enum SafeTensors {
         return Contents(tensors: tensors, metadata: metadata)
     }
 
-    private static func metadata(_ value: HeaderJSON) throws -> [String: String] {
+    /// A header holds objects, arrays, strings and non-negative integers, nested three deep
+    /// (header → entry → shape); anything else is not a header.
+    private static let headerLimits = JSON.Limits(maxDepth: 4, integersOnly: true)
+
+    private static func metadata(_ value: JSON) throws -> [String: String] {
         guard case .object(let pairs) = value else { throw InvalidInput(nil, "__metadata__ must be an object of strings") }
         var result: [String: String] = [:]
         for (key, value) in pairs {
@@ -155,14 +159,14 @@ public enum SafeTensors {
         var begin: Int
         var end: Int
 
-        init(name: String, _ value: HeaderJSON, dataSize: Int) throws {
+        init(name: String, _ value: JSON, dataSize: Int) throws {
             func fail(_ problem: String) -> InvalidInput { InvalidInput(nil, "tensor '\(name)': \(problem)") }
             guard case .object(let fields) = value else { throw fail("entry is not an object") }
             var dtypeName: String?, dims: [Int]?, offsets: [Int]?
-            func integers(_ value: HeaderJSON, _ field: String) throws -> [Int] {
+            func integers(_ value: JSON, _ field: String) throws -> [Int] {
                 guard case .array(let elements) = value else { throw fail("\(field) is not an array of integers") }
                 return try elements.map {
-                    guard case .integer(let number) = $0, number <= UInt64(Int.max) else { throw fail("\(field) is not an array of integers") }
+                    guard case .number(let number) = $0 else { throw fail("\(field) is not an array of integers") }
                     return Int(number)
                 }
             }

@@ -92,11 +92,11 @@ struct ExportSafeTensorsTests {
         ("overflowing shape", file(#"{"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)),
          "tensor 'w': shape [4611686018427387904, 4] is too large"),
         ("negative extent", file(#"{"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)),
-         "header JSON at byte 29: expected an object, array, string or non-negative integer"),
+         "invalid JSON at line 1, column 30: expected an object, array, string or non-negative integer"),
         ("fractional extent", file(#"{"w":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)),
-         "header JSON at byte 30: expected an integer"),
+         "invalid JSON at line 1, column 31: expected an integer"),
         ("duplicate name", file(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
-                                data: Array(repeating: 0, count: 8)), "header JSON at byte 57: key \"w\" appears twice"),
+                                data: Array(repeating: 0, count: 8)), "invalid JSON at line 1, column 55: key \"w\" appears twice"),
         ("reversed offsets", file(#"{"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}}"#, data: Array(repeating: 0, count: 8)),
          "tensor 'w': data_offsets [8, 0] are not [begin, end]"),
         ("unknown field", file(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"extra":1}}"#, data: Array(repeating: 0, count: 8)),
@@ -105,8 +105,8 @@ struct ExportSafeTensorsTests {
          "tensor 'm' is BOOL but holds the byte 7"),
         ("metadata that is not strings", file(#"{"__metadata__":{"epoch":3}}"#), "__metadata__ entry 'epoch' is not a string"),
         ("not an object", file(#"["w"]"#), "header does not start with '{'"),
-        ("unterminated header", file(#"{"w":{"dtype":"F32""#), "header JSON at byte 19: unexpected end"),
-        ("deep nesting", file(#"{"w":{"dtype":[[[["F32"]]]]}}"#), "header JSON at byte 16: nested too deeply"),
+        ("unterminated header", file(#"{"w":{"dtype":"F32""#), "invalid JSON at line 1, column 20: unexpected end of input"),
+        ("deep nesting", file(#"{"w":{"dtype":[[[["F32"]]]]}}"#), "invalid JSON at line 1, column 17: nested too deeply"),
     ]
 
     @Test(arguments: hostile.indices)
