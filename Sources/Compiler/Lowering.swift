@@ -5,7 +5,12 @@ import Runtime
 /// value, reshapes as zero-copy aliases, and arena offsets from `MemoryPlan`.
 public enum Lowering {
     /// The plan for `graph`, with the memory plan that placed its arena buffers.
-    public static func plan(_ graph: Graph) throws -> (plan: Plan, memory: MemoryPlan) {
+    ///
+    /// The plan's persistent tensors are `graph.dataValues` in order. Those the plan writes
+    /// (parameters, optimizer moments, running statistics) are copies, so running the plan leaves
+    /// `graph` as it was, unless `adoptingState`: then the plan writes the graph's own tensors, for a
+    /// caller that hands the graph over and would otherwise hold the trained weights twice.
+    public static func plan(_ graph: Graph, adoptingState: Bool = false) throws -> (plan: Plan, memory: MemoryPlan) {
         try Verifier.verify(graph)
 
         // Every value gets a buffer. Some share their source's: aliases (reshape, identity), in-place
@@ -39,11 +44,14 @@ public enum Lowering {
             }
         }
 
+        var written = Set<Int>()
+        for node in graph.nodes where !node.op.isView { node.outputs.forEach { written.insert(root[$0.index]) } }
         var persistent: [Tensor] = []
         var persistentIndex: [Int: Int] = [:]
         for id in graph.dataValues {
             persistentIndex[id.index] = persistent.count
-            persistent.append(graph.tensors[id]!)
+            let tensor = graph.tensors[id]!
+            persistent.append(written.contains(id.index) && !adoptingState ? tensor.copy() : tensor)
         }
 
         // Steps, and for each arena root the first and last step that touch it.

@@ -44,11 +44,16 @@ public enum Pipeline {
         public var verifyEachPass: Bool
         /// Arena bytes to stay within, by recomputing cheap activations in the backward pass.
         public var memoryBudget: Int?
+        /// The plan writes the compiled graph's own parameter and state tensors instead of copies
+        /// (`Lowering.plan(_:adoptingState:)`): for a caller that hands the graph over, as the trainer does.
+        public var adoptsState: Bool
 
-        public init(disabledPasses: Set<String> = [], verifyEachPass: Bool = false, memoryBudget: Int? = nil) {
+        /// Options with every pass on, no budget, and a plan that leaves the graph as it was.
+        public init(disabledPasses: Set<String> = [], verifyEachPass: Bool = false, memoryBudget: Int? = nil, adoptsState: Bool = false) {
             self.disabledPasses = disabledPasses
             self.verifyEachPass = verifyEachPass
             self.memoryBudget = memoryBudget
+            self.adoptsState = adoptsState
         }
     }
 
@@ -92,7 +97,7 @@ public enum Pipeline {
             }
             reports.append(PassReport(name: pass.name, nodesBefore: before, nodesAfter: current.nodes.count, seconds: seconds))
         }
-        var (plan, memory) = try Lowering.plan(current)
+        var (plan, memory) = try Lowering.plan(current, adoptingState: options.adoptsState)
         var recomputed = 0
         if let budget = options.memoryBudget, memory.arenaBytes > budget {
             // Recompute the largest candidates, doubling their number until the arena fits.
@@ -100,7 +105,7 @@ public enum Pipeline {
             var count = 1
             while true {
                 let trial = Recomputation.run(current, count: count)
-                (plan, memory) = try Lowering.plan(trial)
+                (plan, memory) = try Lowering.plan(trial, adoptingState: options.adoptsState)
                 if memory.arenaBytes <= budget {
                     current = trial
                     recomputed = count

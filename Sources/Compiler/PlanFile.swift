@@ -55,23 +55,20 @@ public struct PlanFile {
         self.init(compiled.plan, graph: compiled.graph, metadata: metadata)
     }
 
-    /// `plan` with names and kinds of its persistent tensors from `graph` (the graph it was lowered
-    /// from, if known): each is the graph value holding that very tensor, else it is named after the
-    /// first buffer placed at its start and counted a constant.
+    /// `plan` with names and kinds of its persistent tensors from `graph`, the graph it was lowered
+    /// from if known (`Lowering` makes them its data values in order); without it each is named after
+    /// the first buffer placed at its start and counted a constant.
     public init(_ plan: Plan, graph: Graph? = nil, metadata: [String: String]) {
-        // Graph values by the address of their data, in value order (values may share a tensor).
-        var owners: [UnsafeMutableRawPointer: [ValueID]] = [:]
-        for id in graph?.dataValues ?? [] { owners[graph!.tensors[id]!.rawPointer, default: []].append(id) }
         var bufferNames = [String?](repeating: nil, count: plan.persistent.count)
         for buffer in plan.buffers {
             if case .persistent(let index, 0) = buffer.location, bufferNames.indices.contains(index), bufferNames[index] == nil {
                 bufferNames[index] = buffer.name
             }
         }
-        let tensors = plan.persistent.enumerated().map { index, tensor -> PersistentTensor in
-            if let graph, let owner = owners[tensor.rawPointer]?.first {
-                owners[tensor.rawPointer]!.removeFirst()
-                return PersistentTensor(name: graph[owner].name, kind: graph[owner].kind)
+        let owners = graph.map { graph in graph.dataValues.count == plan.persistent.count ? graph.dataValues : [] } ?? []
+        let tensors = plan.persistent.indices.map { index -> PersistentTensor in
+            if let graph, owners.indices.contains(index) {
+                return PersistentTensor(name: graph[owners[index]].name, kind: graph[owners[index]].kind)
             }
             return PersistentTensor(name: bufferNames[index] ?? "persistent.\(index)", kind: .constant)
         }

@@ -23,9 +23,12 @@ public struct CompiledStep {
     /// The compilation (passes, memory plan, optimised graph) when compiled in this process.
     public var compilation: Pipeline.Result?
 
-    /// Builds the config's step and compiles it.
+    /// Builds the config's step and compiles it; the plan trains the step graph's own tensors, which
+    /// `state` holds.
     public init(config: RunConfig, options: Pipeline.Options = Pipeline.Options()) throws {
         let built = try RunStep(config: config)
+        var options = options
+        options.adoptsState = true
         let compiled = try Pipeline.compile(built.step.graph, options: options)
         plan = compiled.plan
         state = built.step.graph

@@ -26,7 +26,7 @@ enum TrainStepBenchmark {
         let step = try TrainingStep(student: student.graph, studentTaps: student.taps, teacher: teacher,
                                     objective: DistillationObjective(), optimizer: OptimizerSettings())
         let start = DispatchTime.now().uptimeNanoseconds
-        let compiled = try Pipeline.compile(step.graph, options: .init(disabledPasses: disabled))
+        let compiled = try Pipeline.compile(step.graph, options: .init(disabledPasses: disabled, adoptsState: true))
         let compileSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
         let executor = Executor(compiled.plan)

@@ -27,9 +27,27 @@ import Testing
         let executor = Executor(try Lowering.plan(graph).plan)
         let inputs = [Tensor([0.5, -1, 2, 0.001], shape: [4]), Tensor(scalar: Float(0.1)), Tensor(scalar: Float(1))]
         _ = try executor.run(inputs)
-        let w = graph.tensors[graph.value(named: "w")!]!.floats
+        let w = executor.read(BufferID(graph.value(named: "w")!.index)).floats
         let expected: [Double] = [1 * 0.995 - 0.1, -2 * 0.995 + 0.1, 0.5 * 0.995 - 0.1, 3 * 0.995 - 0.1 * 0.001 / (0.001 + 1e-8)]
         for (value, target) in zip(w, expected) { #expect(abs(Double(value) - target) < 1e-6) }
+    }
+
+    @Test("running a plan leaves the graph it was lowered from as it was, unless the plan adopts its state")
+    func graphsAreValuesUnlessThePlanAdoptsTheirState() throws {
+        let op = Op.sgd(momentum: 0.9, nesterov: false, weightDecay: 0)
+        let inputs = [Tensor([0.5, -1, 2, 0.001], shape: [4]), Tensor(scalar: Float(0.1))]
+        let graph = try stepGraph(op, state: 1)
+        let w = graph.value(named: "w")!
+        let before = graph.tensors[w]!.floats
+        let executor = Executor(try Lowering.plan(graph).plan)
+        _ = try executor.run(inputs)
+        #expect(graph.tensors[w]!.floats == before)
+        #expect(executor.read(BufferID(w.index)).floats != before)
+
+        let adopting = Executor(try Lowering.plan(graph, adoptingState: true).plan)
+        _ = try adopting.run(inputs)
+        #expect(graph.tensors[w]!.floats == adopting.read(BufferID(w.index)).floats)
+        #expect(graph.tensors[w]!.floats == executor.read(BufferID(w.index)).floats, "one step from the same start")
     }
 
     @Test func compiledUpdatesMatchTheReferenceOverSeveralSteps() throws {
@@ -51,7 +69,7 @@ import Testing
                 }
             }
             for id in compiled.dataValues {
-                let ours = compiled.tensors[id]!.floats, theirs = reference.tensors[id]!.floats
+                let ours = executor.read(BufferID(id.index)).floats, theirs = reference.tensors[id]!.floats
                 for (a, b) in zip(ours, theirs) { #expect(abs(a - b) <= 1e-6 * max(1, abs(b)), "\(op.kindName) \(compiled[id].name)") }
             }
         }

@@ -26,7 +26,7 @@ import Testing
             let targets = Tensor((0..<(batch * classes)).map { Float($0 % classes == ($0 / classes + t) % classes ? 1 : 0) }, shape: [batch, classes])
             losses.append(try executor.run([images, targets, Tensor(scalar: Float(1e-3)), Tensor(scalar: Float(t))]).map { $0.floats[0] })
         }
-        let unchanged = zip(weights, before).filter { graph.tensors[$0.0]!.floats == $0.1 }.map { graph[$0.0].name }
+        let unchanged = zip(weights, before).filter { executor.read(BufferID($0.0.index)).floats == $0.1 }.map { graph[$0.0].name }
         return (step, losses, unchanged)
     }
 
