@@ -15,6 +15,8 @@ let package = Package(
     targets: [
         // C: OpenBLAS resolved with dlopen, so its kernel can be chosen before the library initialises.
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
+        // C: oneDNN's C API resolved with dlopen, so serkd builds and runs without it.
+        .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dl")]),
         // C: protoc-c output for schemas/*.proto (regenerate with scripts/regenerate-protos.sh).
         .target(name: "CProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
 
@@ -35,7 +37,7 @@ let package = Package(
         // Datasets, image decoding, augmentation, batching.
         .target(name: "Data", dependencies: ["Tensor", "CZlib", "CJPEG"]),
         // Kernels, BLAS, arena, executor.
-        .target(name: "Runtime", dependencies: ["Tensor", "CBLAS"]),
+        .target(name: "Runtime", dependencies: ["Tensor", "CBLAS", "CDNNL"]),
         // Reverse-mode differentiation of IR graphs.
         .target(name: "Autodiff", dependencies: ["GraphIR"]),
         // SeRKD as graph builders: losses, superpixel tokens, models, the training step.

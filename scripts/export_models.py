@@ -8,6 +8,7 @@ script drops a ``models/.gitignore`` containing ``*`` when it creates it):
 
     resnet18                          torchvision resnet18, 1000 classes
     resnet101                         torchvision resnet101, 1000 classes
+    mobilenet_v3_large                torchvision mobilenet_v3_large, 1000 classes (depthwise-separable)
     vit_base_patch16_224_mae          timm vit_base_patch16_224, MAE fine-tune head:
                                       global_pool='avg' over patch tokens (class token
                                       excluded), final ``norm`` replaced by ``fc_norm``
@@ -90,6 +91,7 @@ REPO = Path(__file__).resolve().parents[1]
 FULL_MODELS = [
     "resnet18",
     "resnet101",
+    "mobilenet_v3_large",
     "vit_base_patch16_224_mae",
     "deit_tiny_distilled_patch16_224",
     "deit_small_distilled_patch16_224",
@@ -184,8 +186,8 @@ def build_torch_model(name: str, args, torch):
     """Return (eval-mode nn.Module, input shape with batch=args.batch)."""
     torch.manual_seed(args.seed)
     timm_cfg = dict(exportable=not args.fused_attn)
-    if name in ("resnet18", "resnet101"):
-        tv = require("torchvision", why="for the ResNet models")
+    if name in ("resnet18", "resnet101", "mobilenet_v3_large"):
+        tv = require("torchvision", why="for the ResNet and MobileNet models")
         model = getattr(tv.models, name)(weights=None)
         shape = (args.batch, 3, 224, 224)
     elif name == "vit_base_patch16_224_mae":

@@ -41,6 +41,7 @@ public enum BLAS {
     private static let rejectedVariable = "SERKD_BLAS_REJECTED"
 
     private static let loaded: Selection = {
+        ThreadPolicy.apply()
         let environment = ProcessInfo.processInfo.environment
         let rejected = Set((environment[rejectedVariable] ?? "").split(separator: ",").map(String.init))
         var reason: String

@@ -5,31 +5,53 @@ import Tensor
 ///
 /// An executor is not reentrant: one run at a time. Runs of different executors in one process take
 /// turns (`BLAS.exclusively`), so each computes bit for bit what it computes alone.
+///
+/// With `frozenWeights`, convolutions that `ConvolutionBackend` sends to oneDNN are prepared here,
+/// once: their primitives created and their weights reordered into oneDNN's layout.
 public final class Executor {
     /// The program this executor runs.
     public let plan: Plan
     private let arena: TensorStorage
     private let addresses: [UnsafeMutableRawPointer]
+    /// The oneDNN convolution of each step that has one.
+    private let convolutions: [Int: DNNLConvolution]
+    /// Where oneDNN convolutions keep their inputs and outputs in blocked layout, one at a time.
+    private let convolutionScratch: TensorStorage?
 
-    /// Prepares `plan` for running; allocates its arena.
-    public init(_ plan: Plan) {
+    /// Prepares `plan` for running; allocates its arena. `frozenWeights` promises that the plan's
+    /// persistent tensors read by its steps never change after this (an inference plan, a frozen
+    /// teacher): kernels may then keep them in their own layouts, prepared once here.
+    public init(_ plan: Plan, frozenWeights: Bool = false) {
         _ = BLAS.selection
         self.plan = plan
         arena = TensorStorage(byteCount: plan.arenaBytes)
         let base = arena.base
-        addresses = plan.buffers.map { buffer in
+        let addresses = plan.buffers.map { buffer in
             switch buffer.location {
             case .arena(let offset): base + offset
             case .persistent(let index, let byteOffset): plan.persistent[index].rawPointer + byteOffset
             }
         }
+        self.addresses = addresses
+        let written = Set(plan.steps.flatMap { $0.results })
+        var convolutions: [Int: DNNLConvolution] = [:]
+        for (index, step) in plan.steps.enumerated() {
+            guard frozenWeights, case .conv2d(let geometry) = step.kernel else { continue }
+            let weight = step.operands[1]
+            guard case .persistent = plan.buffers[weight.index].location, !written.contains(weight),
+                  ConvolutionBackend.choose(geometry, weightsFrozen: true) == .oneDNN else { continue }
+            convolutions[index] = DNNLConvolution(geometry, frozenWeights: UnsafePointer(addresses[weight.index].assumingMemoryBound(to: Float.self)))
+        }
+        self.convolutions = convolutions
+        let scratchBytes = convolutions.values.map(\.scratchBytes).max() ?? 0
+        convolutionScratch = scratchBytes > 0 ? TensorStorage(byteCount: scratchBytes) : nil
     }
 
     /// Runs the plan on `inputs` (in plan input order) and returns copies of its outputs.
     public func run(_ inputs: [Tensor]) throws -> [Tensor] {
         try BLAS.exclusively {
             try feed(inputs)
-            for step in plan.steps { try execute(step) }
+            for index in plan.steps.indices { try execute(index) }
             return plan.outputs.map(read)
         }
     }
@@ -38,9 +60,9 @@ public final class Executor {
     public func profile(_ inputs: [Tensor]) throws -> [Double] {
         try BLAS.exclusively {
             try feed(inputs)
-            return try plan.steps.map { step in
+            return try plan.steps.indices.map { index in
                 let start = DispatchTime.now().uptimeNanoseconds
-                try execute(step)
+                try execute(index)
                 return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             }
         }
@@ -67,7 +89,8 @@ public final class Executor {
         }
     }
 
-    private func execute(_ step: Step) throws {
+    private func execute(_ index: Int) throws {
+        let step = plan.steps[index]
         let x = step.operands.map { UnsafeRawPointer(addresses[$0.index]) }
         let y = step.results.map { addresses[$0.index] }
         let workspace = step.workspaceOffset.map { arena.base + $0 }
@@ -106,7 +129,12 @@ public final class Executor {
             case .gemm(let geometry):
                 Gemm.multiply(geometry, f(x[0]), f(x[1]), bias: x.count > 2 ? f(x[2]) : nil, into: fm(y[0]))
             case .conv2d(let geometry):
-                Conv2D.run(geometry, input: f(x[0]), weight: f(x[1]), bias: x.count > 2 ? f(x[2]) : nil, output: fm(y[0]), workspace: workspace)
+                if let convolution = convolutions[index] {
+                    try convolution.run(input: f(x[0]), weight: f(x[1]), bias: x.count > 2 ? f(x[2]) : nil, output: fm(y[0]),
+                                        scratch: convolutionScratch?.base)
+                } else {
+                    Conv2D.run(geometry, input: f(x[0]), weight: f(x[1]), bias: x.count > 2 ? f(x[2]) : nil, output: fm(y[0]), workspace: workspace)
+                }
             case .maxPool(let geometry):
                 Pool2D.max(geometry, f(x[0]), fm(y[0]))
             case .averagePool(let geometry):

@@ -34,7 +34,7 @@ enum Infer {
         }
         let inputName = inputPath ?? imagePaths[0]
         let expected = model.input
-        let executor = Executor(model.plan)
+        let executor = Executor(model.plan, frozenWeights: true)
 
         let batches = try Batching(input: input, modelInput: expected, path: inputName)
         var outputs: [Tensor] = []

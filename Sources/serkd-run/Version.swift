@@ -4,13 +4,16 @@ import Runtime
 /// The program's version.
 let serkdVersion = "0.1.0"
 
-/// Prints what a bug report needs: serkd's version, the CPU, and which BLAS kernel was chosen and why.
+/// Prints what a bug report needs: serkd's version, the CPU, which BLAS kernel was chosen and why,
+/// and whether oneDNN runs the convolutions, with its ISA.
 func printVersion() {
     let blas = BLAS.selection
     print("serkd-run \(serkdVersion)")
     print("cpu: \(String(cString: serkd_cpu_brand()).trimmingCharacters(in: .whitespaces)), \(Parallel.threadCount) threads")
     print("blas: OpenBLAS core \(blas.coreName) (\(blas.reason)), \(blas.threads) threads")
     print("blas build: \(blas.config)")
+    print("dnnl: \(OneDNN.status)")
+    print("convolutions: \(OneDNN.library == nil ? ConvolutionBackend.openBLAS.rawValue : "oneDNN (serkd's kernels with SERKD_DNNL=0)")")
 }
 
 import Foundation

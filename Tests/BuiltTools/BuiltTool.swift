@@ -10,11 +10,13 @@ public enum BuiltTool {
         return folder.appendingPathComponent(name).path
     }
 
-    /// Runs the executable `name` with `arguments` to completion.
-    public static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    /// Runs the executable `name` with `arguments` to completion, with `environment` added to this
+    /// process's environment.
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path(name))
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error

@@ -1,0 +1,193 @@
+import CDNNL
+import Foundation
+import Tensor
+
+/// A forward convolution (dense, grouped or depthwise) through oneDNN's direct kernels, with the
+/// bias and the fused activation as post-ops.
+///
+/// serkd's tensors are NCHW; oneDNN's fast kernels work on channel-blocked layouts (nChw8c on AVX2,
+/// nChw16c on AVX-512) with weights blocked to match. The input is reordered into the blocked layout
+/// and the output back, in a scratch area the executor lends (`scratchBytes`). Weights that never
+/// change (a frozen plan's persistent tensors) are reordered once, here, into storage this object
+/// owns; others are reordered on each call, which is once per training step.
+///
+/// Primitives depend only on the geometry, so convolutions of one shape share them (`shared`).
+public final class DNNLConvolution {
+    /// The geometry's primitives, shared by every convolution of that geometry.
+    final class Primitives {
+        let convolution: OneDNN.Primitive
+        let source: OneDNN.MemoryDescriptor, weights: OneDNN.MemoryDescriptor, destination: OneDNN.MemoryDescriptor
+        let bias: OneDNN.MemoryDescriptor?
+        /// Reorders from serkd's layouts into the convolution's, nil where they agree.
+        let sourceIn: OneDNN.Primitive?, weightsIn: OneDNN.Primitive?, destinationOut: OneDNN.Primitive?
+        /// serkd's layouts: NCHW activations, [M, C/g, kH, kW] weights.
+        let plainSource: OneDNN.MemoryDescriptor, plainWeights: OneDNN.MemoryDescriptor, plainDestination: OneDNN.MemoryDescriptor
+
+        init(_ context: OneDNN.Context, _ g: Conv2D.Geometry, postOps: [(algorithm: Int32, alpha: Float, beta: Float)]) throws {
+            let any = Int32(SERKD_DNNL_TAG_ANY)
+            let sourceDims = [g.batch, g.inputChannels, g.inputHeight, g.inputWidth]
+            let destinationDims = [g.batch, g.outputChannels, g.outputHeight, g.outputWidth]
+            let perGroup = [g.outputChannels / g.groups, g.inputChannels / g.groups, g.kernelHeight, g.kernelWidth]
+            let weightDims = g.groups == 1 ? perGroup : [g.groups] + perGroup
+            let weightTag = Int32(g.groups == 1 ? SERKD_DNNL_TAG_ABCD : SERKD_DNNL_TAG_ABCDE)
+            plainSource = try .init(sourceDims, tag: Int32(SERKD_DNNL_TAG_ABCD))
+            plainWeights = try .init(weightDims, tag: weightTag)
+            plainDestination = try .init(destinationDims, tag: Int32(SERKD_DNNL_TAG_ABCD))
+            let anySource = try OneDNN.MemoryDescriptor(sourceDims, tag: any)
+            let anyWeights = try OneDNN.MemoryDescriptor(weightDims, tag: any)
+            let anyDestination = try OneDNN.MemoryDescriptor(destinationDims, tag: any)
+            let biasDescriptor = g.hasBias ? try OneDNN.MemoryDescriptor([g.outputChannels], tag: Int32(SERKD_DNNL_TAG_A)) : nil
+            bias = biasDescriptor
+            let strides = [Int64(g.strideHeight), Int64(g.strideWidth)]
+            let dilations = [Int64(g.dilationHeight - 1), Int64(g.dilationWidth - 1)]
+            let padBefore = [Int64(g.padTop), Int64(g.padLeft)]
+            // The bottom and right padding that give the output extents (what the geometry dropped).
+            let padAfter = [Int64((g.outputHeight - 1) * g.strideHeight + (g.kernelHeight - 1) * g.dilationHeight + 1 - g.inputHeight - g.padTop),
+                            Int64((g.outputWidth - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth + 1 - g.inputWidth - g.padLeft)]
+            let attributes = postOps.isEmpty ? nil : try OneDNN.Attributes(eltwise: postOps)
+            let descriptor = try OneDNN.PrimitiveDescriptor(context, attributes: attributes) { op in
+                var (s, w, d) = (anySource.raw, anyWeights.raw, anyDestination.raw)
+                if var b = biasDescriptor?.raw {
+                    return serkd_dnnl_convolution_forward_desc_init(&op, Int32(SERKD_DNNL_FORWARD_INFERENCE), &s, &w, &b, &d,
+                                                                    strides, dilations, padBefore, padAfter)
+                }
+                return serkd_dnnl_convolution_forward_desc_init(&op, Int32(SERKD_DNNL_FORWARD_INFERENCE), &s, &w, nil, &d,
+                                                                strides, dilations, padBefore, padAfter)
+            }
+            convolution = try OneDNN.Primitive(descriptor)
+            source = try .init(of: descriptor, Int32(SERKD_DNNL_QUERY_SRC_MD))
+            weights = try .init(of: descriptor, Int32(SERKD_DNNL_QUERY_WEIGHTS_MD))
+            destination = try .init(of: descriptor, Int32(SERKD_DNNL_QUERY_DST_MD))
+            func reorder(_ from: OneDNN.MemoryDescriptor, _ to: OneDNN.MemoryDescriptor) throws -> OneDNN.Primitive? {
+                from.matches(to) ? nil : try OneDNN.Primitive(OneDNN.PrimitiveDescriptor(context, reorderFrom: from, to: to))
+            }
+            sourceIn = try reorder(plainSource, source)
+            weightsIn = try reorder(plainWeights, weights)
+            destinationOut = try reorder(destination, plainDestination)
+        }
+
+        /// The implementation oneDNN chose for the convolution.
+        var implementation: String { convolution.descriptor.implementation }
+    }
+
+    private static let cacheLock = NSLock()
+    nonisolated(unsafe) private static var cache: [Conv2D.Geometry: Primitives] = [:]
+
+    /// The primitives of `geometry`, created on first use; nil when oneDNN has none for it.
+    static func shared(_ context: OneDNN.Context, _ geometry: Conv2D.Geometry) -> Primitives? {
+        guard let postOps = postOps(for: geometry.activation) else { return nil }
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        if let hit = cache[geometry] { return hit }
+        guard let made = try? Primitives(context, geometry, postOps: postOps) else { return nil }
+        cache[geometry] = made
+        return made
+    }
+
+    /// oneDNN's eltwise post-op for serkd's fused activation, nil for one oneDNN does not have.
+    static func postOps(for activation: UnaryFunction?) -> [(algorithm: Int32, alpha: Float, beta: Float)]? {
+        guard let activation else { return [] }
+        switch activation {
+        case .relu: return [(Int32(SERKD_DNNL_ELTWISE_RELU), 0, 0)]
+        case .leakyRelu(let alpha): return [(Int32(SERKD_DNNL_ELTWISE_RELU), alpha, 0)]
+        case .sigmoid: return [(Int32(SERKD_DNNL_ELTWISE_LOGISTIC), 0, 0)]
+        case .tanh: return [(Int32(SERKD_DNNL_ELTWISE_TANH), 0, 0)]
+        case .gelu: return [(Int32(SERKD_DNNL_ELTWISE_GELU_ERF), 0, 0)]
+        case .geluTanh: return [(Int32(SERKD_DNNL_ELTWISE_GELU_TANH), 0, 0)]
+        case .hardSwish: return [(Int32(SERKD_DNNL_ELTWISE_HARDSWISH), 0, 0)]
+        case .clip(let low, let high): return [(Int32(SERKD_DNNL_ELTWISE_CLIP), low, high)]
+        default: return nil
+        }
+    }
+
+    /// The convolution this computes.
+    public let geometry: Conv2D.Geometry
+    let primitives: Primitives
+    private let context: OneDNN.Context
+    /// Weights already in the convolution's layout, when they were frozen.
+    private let packedWeights: TensorStorage?
+    private let plainSource: OneDNN.Memory, plainWeights: OneDNN.Memory, plainDestination: OneDNN.Memory
+    private let source: OneDNN.Memory, weights: OneDNN.Memory, destination: OneDNN.Memory
+    private let bias: OneDNN.Memory?
+    /// Offsets in the scratch area of the reordered input, weights and output.
+    private let sourceOffset: Int, weightsOffset: Int, destinationOffset: Int
+
+    /// Bytes of scratch `run` needs: the input, output and (unless packed) weights in oneDNN's layouts.
+    public let scratchBytes: Int
+
+    /// The implementation oneDNN chose ("jit:avx2", …), for reports.
+    public var implementation: String { primitives.implementation }
+
+    /// Prepares `geometry` on oneDNN; nil when oneDNN is not loaded or has no primitive for it.
+    /// `frozenWeights`, when given, are the convolution's weights for every later call: they are
+    /// reordered now, and `run`'s weights are then ignored.
+    public init?(_ geometry: Conv2D.Geometry, frozenWeights: UnsafePointer<Float>? = nil) {
+        guard let context = OneDNN.context, let primitives = Self.shared(context, geometry) else { return nil }
+        self.geometry = geometry
+        self.primitives = primitives
+        self.context = context
+        do {
+            plainSource = try .init(context, primitives.plainSource)
+            plainWeights = try .init(context, primitives.plainWeights)
+            plainDestination = try .init(context, primitives.plainDestination)
+            source = try .init(context, primitives.source)
+            weights = try .init(context, primitives.weights)
+            destination = try .init(context, primitives.destination)
+            bias = try primitives.bias.map { try .init(context, $0) }
+            func rounded(_ bytes: Int) -> Int { (bytes + TensorStorage.alignment - 1) / TensorStorage.alignment * TensorStorage.alignment }
+            var offset = 0
+            sourceOffset = offset
+            if primitives.sourceIn != nil { offset += rounded(primitives.source.byteCount) }
+            destinationOffset = offset
+            if primitives.destinationOut != nil { offset += rounded(primitives.destination.byteCount) }
+            weightsOffset = offset
+            if let frozenWeights, let reorder = primitives.weightsIn {
+                let storage = TensorStorage(byteCount: primitives.weights.byteCount)
+                try plainWeights.bind(frozenWeights)
+                try weights.bind(storage.base)
+                try reorder.execute(context, [(Int32(SERKD_DNNL_ARG_SRC), plainWeights), (Int32(SERKD_DNNL_ARG_DST), weights)])
+                packedWeights = storage
+            } else {
+                if primitives.weightsIn != nil { offset += rounded(primitives.weights.byteCount) }
+                packedWeights = nil
+            }
+            scratchBytes = offset
+        } catch {
+            return nil
+        }
+    }
+
+    /// Computes the convolution: NCHW `input` into NCHW `output`. `scratch` holds `scratchBytes`.
+    public func run(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias biasData: UnsafePointer<Float>?,
+             output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer?) throws {
+        let p = primitives
+        let (src, dst, wei) = (Int32(SERKD_DNNL_ARG_SRC), Int32(SERKD_DNNL_ARG_DST), Int32(SERKD_DNNL_ARG_WEIGHTS))
+        if let reorder = p.sourceIn {
+            try plainSource.bind(input)
+            try source.bind(scratch! + sourceOffset)
+            try reorder.execute(context, [(src, plainSource), (dst, source)])
+        } else {
+            try source.bind(input)
+        }
+        if let packedWeights {
+            try weights.bind(packedWeights.base)
+        } else if let reorder = p.weightsIn {
+            try plainWeights.bind(weight)
+            try weights.bind(scratch! + weightsOffset)
+            try reorder.execute(context, [(src, plainWeights), (dst, weights)])
+        } else {
+            try weights.bind(weight)
+        }
+        try destination.bind(p.destinationOut == nil ? UnsafeRawPointer(output) : UnsafeRawPointer(scratch! + destinationOffset))
+        var arguments = [(src, source), (wei, weights), (dst, destination)]
+        if let bias, let biasData {
+            try bias.bind(biasData)
+            arguments.append((Int32(SERKD_DNNL_ARG_BIAS), bias))
+        }
+        try p.convolution.execute(context, arguments)
+        if let reorder = p.destinationOut {
+            try plainDestination.bind(output)
+            try reorder.execute(context, [(src, destination), (dst, plainDestination)])
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import BuiltTools
+import Compiler
+import Foundation
+import GraphIR
+import ONNX
+import Runtime
+import Testing
+
+/// `serkd-run` with oneDNN and with `SERKD_DNNL=0`, which keeps every convolution on OpenBLAS: both
+/// say which they use and compute the same model.
+@Suite struct ConvolutionBackendToolTests {
+    static let models = PlanFileTests.models
+
+    @Test("a frozen-weights executor (oneDNN convolutions) computes a CNN within 1e-5 of the default one (OpenBLAS)")
+    func frozenExecutorAgrees() throws {
+        let input = try NumPyFile.read("\(Self.models)/tiny_resnet.input.npy")
+        let graph = try ONNXImport.graph(fromFile: "\(Self.models)/tiny_resnet.onnx", options: .init(batch: input.shape[0]))
+        let plan = try Pipeline.compile(graph.frozen()).plan
+        let frozen = try Executor(plan, frozenWeights: true).run([input])[0].floats
+        let plain = try Executor(plan).run([input])[0].floats
+        let scale = max(1, plain.map(abs).max() ?? 0)
+        #expect(frozen.count == plain.count)
+        #expect(zip(frozen, plain).allSatisfy { abs($0 - $1) <= 1e-5 * scale })
+        // Twice from one executor: the packed weights are reused, not re-read.
+        let executor = Executor(plan, frozenWeights: true)
+        #expect(try executor.run([input])[0].bitwiseEqual(try executor.run([input])[0]))
+    }
+
+    @Test("serkd-run --version names the convolution backend, and SERKD_DNNL=0 turns oneDNN off")
+    func versionNamesTheBackends() throws {
+        let off = try BuiltTool.run("serkd-run", ["--version"], environment: ["SERKD_DNNL": "0"])
+        #expect(off.status == 0)
+        #expect(off.output.contains("\ndnnl: oneDNN not used: SERKD_DNNL=0\n"))
+        #expect(off.output.contains("\nconvolutions: OpenBLAS\n"))
+        let on = try BuiltTool.run("serkd-run", ["--version"])
+        #expect(on.status == 0)
+        #expect(on.output.contains("\nblas: OpenBLAS core "))
+        #expect(on.output.contains("\ndnnl: oneDNN 2.") && on.output.contains(", ISA ") || on.output.contains("\ndnnl: oneDNN not used: "))
+    }
+
+    @Test("a CNN infers the same on oneDNN and with SERKD_DNNL=0: within 1e-5 of each other, 1e-4 of onnxruntime")
+    func bothBackendsAgree() throws {
+        let folder = try PlanFileTests.Folder()
+        var results: [[Float]] = []
+        for environment in [[:], ["SERKD_DNNL": "0"]] {
+            let output = folder.file("y\(results.count).npy")
+            let run = try BuiltTool.run("serkd-run", ["infer", "\(Self.models)/tiny_resnet.onnx", "--input", "\(Self.models)/tiny_resnet.input.npy",
+                                                      "--output", output], environment: environment)
+            #expect(run.status == 0, "\(run.error)")
+            results.append(try NumPyFile.read(output).floats)
+        }
+        let expected = try NumPyFile.read("\(Self.models)/tiny_resnet.output.npy").floats
+        #expect(results[0].count == expected.count && results[1].count == expected.count)
+        #expect(zip(results[0], results[1]).allSatisfy { abs($0 - $1) <= 1e-5 })
+        #expect(zip(results[0], expected).allSatisfy { abs($0 - $1) <= 1e-4 })
+    }
+}
