@@ -15,6 +15,8 @@ let package = Package(
     targets: [
         // C: OpenBLAS resolved with dlopen, so its kernel can be chosen before the library initialises.
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
+        // C: Open MPI resolved with dlopen, so serkd builds and runs where MPI is not installed.
+        .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl")]),
         // C: protoc-c output for schemas/*.proto (regenerate with scripts/regenerate-protos.sh).
         .target(name: "CProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
 
@@ -34,8 +36,8 @@ let package = Package(
         .target(name: "ONNX", dependencies: ["GraphIR", "Reference", "CProto"]),
         // Datasets, image decoding, augmentation, batching.
         .target(name: "Data", dependencies: ["Tensor", "CZlib", "CJPEG"]),
-        // Kernels, BLAS, arena, executor.
-        .target(name: "Runtime", dependencies: ["Tensor", "CBLAS"]),
+        // Kernels, BLAS, arena, executor, the communicator of data-parallel runs.
+        .target(name: "Runtime", dependencies: ["Tensor", "CBLAS", "CMPI"]),
         // Reverse-mode differentiation of IR graphs.
         .target(name: "Autodiff", dependencies: ["GraphIR"]),
         // SeRKD as graph builders: losses, superpixel tokens, models, the training step.

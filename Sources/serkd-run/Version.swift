@@ -11,6 +11,7 @@ func printVersion() {
     print("cpu: \(String(cString: serkd_cpu_brand()).trimmingCharacters(in: .whitespaces)), \(Parallel.threadCount) threads")
     print("blas: OpenBLAS core \(blas.coreName) (\(blas.reason)), \(blas.threads) threads")
     print("blas build: \(blas.config)")
+    print("mpi: \(Communicator.availability)")
 }
 
 import Foundation
