@@ -12,8 +12,13 @@ public enum BuiltTool {
 
     /// Runs the executable `name` with `arguments` to completion.
     public static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        try run(at: path(name), arguments)
+    }
+
+    /// Runs the program at `executable` (a launcher such as mpirun) with `arguments` to completion.
+    public static func run(at executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path(name))
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
