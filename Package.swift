@@ -17,6 +17,8 @@ let package = Package(
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
         // C: oneDNN's C API resolved with dlopen, so serkd builds and runs without it.
         .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dl")]),
+        // C: Open MPI resolved with dlopen, so serkd builds and runs where MPI is not installed.
+        .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl")]),
         // C: protoc-c output for schemas/*.proto (regenerate with scripts/regenerate-protos.sh).
         .target(name: "CProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
 
@@ -36,8 +38,8 @@ let package = Package(
         .target(name: "ONNX", dependencies: ["GraphIR", "Reference", "CProto"]),
         // Datasets, image decoding, augmentation, batching.
         .target(name: "Data", dependencies: ["Tensor", "CZlib", "CJPEG"]),
-        // Kernels, BLAS, arena, executor.
-        .target(name: "Runtime", dependencies: ["Tensor", "CBLAS", "CDNNL"]),
+        // Kernels, BLAS, arena, executor, the communicator of data-parallel runs.
+        .target(name: "Runtime", dependencies: ["Tensor", "CBLAS", "CDNNL", "CMPI"]),
         // Reverse-mode differentiation of IR graphs.
         .target(name: "Autodiff", dependencies: ["GraphIR"]),
         // SeRKD as graph builders: losses, superpixel tokens, models, the training step.

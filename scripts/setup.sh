@@ -2,7 +2,8 @@
 # Installs the Debian packages serkd builds and runs with, if any is missing.
 # Called by scripts/demo.sh, scripts/test.sh and .ci/run; safe to run again.
 set -euo pipefail
-packages=(libopenblas-dev libdnnl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjpeg62-turbo-dev dataset-fashion-mnist)
+packages=(libopenblas-dev libdnnl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libjpeg62-turbo-dev dataset-fashion-mnist
+          libopenmpi-dev openmpi-bin)  # Open MPI: data-parallel training, loaded at run time
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

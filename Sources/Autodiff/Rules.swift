@@ -62,7 +62,7 @@ extension Autodiff {
             case .distillationKL(let temperature): distillationKLRule(temperature: temperature)
             case .distillationKLBackward: nil
             }
-        case .optimizer: nil
+        case .optimizer, .collective: nil
         }
     }
 }

@@ -35,8 +35,10 @@ public final class BatchLoader: Sendable {
     public let transform: SampleTransform
     /// Batch-level mixing and label smoothing (`Mixup.none()` for plain one-hot targets).
     public let mixup: Mixup
-    /// Samples per batch.
+    /// Samples per batch (this shard's part of the global batch).
     public let batchSize: Int
+    /// Which slice of every global batch this loader produces (`Shard.whole` outside a data-parallel job).
+    public let shard: Shard
     /// The seed every random stream is derived from.
     public let seed: UInt64
     /// Whether each epoch visits the samples in a fresh random order (else in index order).
@@ -55,12 +57,14 @@ public final class BatchLoader: Sendable {
 
     /// A training loader: shuffled, last partial batch dropped, one decoding thread per core.
     public init(source: any LabeledImageSource, transform: SampleTransform, batchSize: Int, seed: UInt64, shuffle: Bool = true,
-                dropLast: Bool = true, mixup: Mixup = .none(), threads: Int = ProcessInfo.processInfo.activeProcessorCount, prefetch: Int = 2) {
+                dropLast: Bool = true, mixup: Mixup = .none(), threads: Int = ProcessInfo.processInfo.activeProcessorCount, prefetch: Int = 2,
+                shard: Shard = .whole) {
         precondition(batchSize > 0 && threads > 0 && prefetch > 0, "batch size, threads and prefetch depth must be positive")
         self.source = source
         self.transform = transform
         self.mixup = mixup
         self.batchSize = batchSize
+        self.shard = shard
         self.seed = seed
         self.shuffle = shuffle
         self.dropLast = dropLast
@@ -70,15 +74,17 @@ public final class BatchLoader: Sendable {
 
     /// The deterministic evaluation loader: no augmentation beyond `transform` (normally
     /// `SampleTransform.evaluation`), index order, the last partial batch kept, one-hot targets.
+    /// With a `shard`, the last batches of some ranks may be partial or empty.
     public static func evaluation(source: any LabeledImageSource, transform: SampleTransform, batchSize: Int,
-                                  threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> BatchLoader {
+                                  threads: Int = ProcessInfo.processInfo.activeProcessorCount, shard: Shard = .whole) -> BatchLoader {
         BatchLoader(source: source, transform: transform, batchSize: batchSize, seed: 0, shuffle: false, dropLast: false,
-                    mixup: .none(), threads: threads)
+                    mixup: .none(), threads: threads, shard: shard)
     }
 
-    /// Batches per epoch.
+    /// Batches per epoch (the same on every shard).
     public var stepsPerEpoch: Int {
-        dropLast ? source.count / batchSize : (source.count + batchSize - 1) / batchSize
+        let global = batchSize * shard.count
+        return dropLast ? source.count / global : (source.count + global - 1) / global
     }
 
     /// The dataset indices in the order epoch `epoch` visits them.
@@ -101,7 +107,7 @@ public final class BatchLoader: Sendable {
 
     func assemble(epoch: Int, step: Int, order: [Int]) throws -> Batch {
         precondition((0..<stepsPerEpoch).contains(step), "step \(step) is outside 0..<\(stepsPerEpoch)")
-        let start = step * batchSize
+        let start = min(step * batchSize * shard.count + shard.index * batchSize, order.count)
         let indices = Array(order[start..<min(start + batchSize, order.count)])
         let count = indices.count
         let sampleSize = transform.channels * transform.height * transform.width

@@ -47,7 +47,7 @@ extension Op {
         case .optimizer(.adamW): return [0: 0, 1: 2, 2: 3]
         case .optimizer(.sgd): return [0: 0, 1: 2]
         case .gradient(.batchNormTraining): return [3: 3, 4: 4]
-        case .gradient, .seRKD, .loss: return [:]
+        case .gradient, .seRKD, .loss, .collective: return [:]
         }
     }
 
@@ -243,6 +243,7 @@ extension TrainingOp {
         case .seRKD(let op): op.name
         case .loss(let op): op.name
         case .optimizer(let op): op.name
+        case .collective(let op): op.name
         }
     }
 
@@ -253,6 +254,7 @@ extension TrainingOp {
         case .seRKD(let op): op.attributes
         case .loss(let op): op.attributes
         case .optimizer(let op): op.attributes
+        case .collective(let op): op.attributes
         }
     }
 
@@ -266,6 +268,8 @@ extension TrainingOp {
             self = .loss(op)
         } else if let op = try OptimizerOp(a) {
             self = .optimizer(op)
+        } else if let op = try CollectiveOp(a) {
+            self = .collective(op)
         } else {
             return nil
         }

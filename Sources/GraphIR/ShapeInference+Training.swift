@@ -178,6 +178,9 @@ extension TrainingOp {
             try require(inputs[1] == inputs[0] && inputs[2] == inputs[0], "gradient and velocity must be shaped like the parameter \(inputs[0])")
             try scalar(3)
             return [inputs[0], inputs[0]]
+
+        case .collective(let op):
+            return try op.outputTypes(for: inputs)
         }
     }
 
@@ -193,7 +196,7 @@ extension TrainingOp {
                  .sliceBackward:
                 false
             }
-        case .seRKD, .loss, .optimizer:
+        case .seRKD, .loss, .optimizer, .collective:
             false
         }
     }

@@ -11,6 +11,8 @@ public enum TrainingOp: Hashable, Sendable {
     case loss(LossOp)
     /// An optimizer update; its outputs overwrite the corresponding inputs in place (`Op.inPlaceOutputs`).
     case optimizer(OptimizerOp)
+    /// Communication between the ranks of a data-parallel job.
+    case collective(CollectiveOp)
 }
 
 /// Gradients of the core ops that are not themselves core-op compositions, and the training-mode

@@ -11,6 +11,8 @@ import Tensor
 public final class Executor {
     /// The program this executor runs.
     public let plan: Plan
+    /// The ranks an all-reduce step averages over (`solo` outside a data-parallel job).
+    public let communicator: Communicator
     private let arena: TensorStorage
     private let addresses: [UnsafeMutableRawPointer]
     /// The oneDNN convolution of each step that has one.
@@ -18,12 +20,13 @@ public final class Executor {
     /// Where oneDNN convolutions keep their inputs and outputs in blocked layout, one at a time.
     private let convolutionScratch: TensorStorage?
 
-    /// Prepares `plan` for running; allocates its arena. `frozenWeights` promises that the plan's
-    /// persistent tensors read by its steps never change after this (an inference plan, a frozen
-    /// teacher): kernels may then keep them in their own layouts, prepared once here.
-    public init(_ plan: Plan, frozenWeights: Bool = false) {
+    /// Prepares `plan` for running over `communicator`'s ranks; allocates its arena. `frozenWeights`
+    /// promises that the plan's persistent tensors read by its steps never change after this (an
+    /// inference plan, a frozen teacher): kernels may then keep them in their own layouts, prepared once here.
+    public init(_ plan: Plan, frozenWeights: Bool = false, communicator: Communicator = .solo) {
         _ = BLAS.selection
         self.plan = plan
+        self.communicator = communicator
         arena = TensorStorage(byteCount: plan.arenaBytes)
         let base = arena.base
         let addresses = plan.buffers.map { buffer in
@@ -166,6 +169,8 @@ public final class Executor {
                 FusedAttention.run(geometry, queries: f(x[0]), keys: f(x[1]), values: f(x[2]), output: fm(y[0]), workspace: workspace)
             case .fusedElementwise(let geometry):
                 FusedElementwise.run(geometry, inputs: x.map(f), output: fm(y[0]), workspace: workspace)
+            case .allReduce(let kernel):
+                try kernel.run(x, y, workspace: workspace, communicator: communicator)
             case .argMax(let layout, let dtype, let last):
                 if dtype == .int64 { Reductions.argMax(layout, selectLastIndex: last, i(x[0]), im(y[0])) } else { Reductions.argMax(layout, selectLastIndex: last, f(x[0]), im(y[0])) }
             }

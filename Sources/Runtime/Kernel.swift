@@ -61,6 +61,8 @@ public enum Kernel: Hashable, Sendable, Codable {
     case attention(FusedAttention.Geometry)
     /// x₁…xₙ → a fused chain of elementwise operations, in one pass.
     case fusedElementwise(FusedElementwise.Geometry)
+    /// g₁…gₙ → each gᵢ averaged over the ranks of a data-parallel job (the executor's communicator).
+    case allReduce(AllReduceKernel)
 
     /// Scratch bytes the kernel needs during its call.
     public var workspaceBytes: Int {
@@ -70,6 +72,7 @@ public enum Kernel: Hashable, Sendable, Codable {
         case .seRKD(let kernel): kernel.workspaceBytes
         case .attention(let geometry): geometry.workspaceBytes
         case .fusedElementwise(let geometry): geometry.workspaceBytes
+        case .allReduce(let kernel): kernel.workspaceBytes
         default: 0
         }
     }
@@ -105,6 +108,7 @@ public enum Kernel: Hashable, Sendable, Codable {
         case .loss(let kernel): kernel.name
         case .attention: "attention"
         case .fusedElementwise: "fused_elementwise"
+        case .allReduce: "allreduce_mean"
         }
     }
 }

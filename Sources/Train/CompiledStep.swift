@@ -24,9 +24,10 @@ public struct CompiledStep {
     public var compilation: Pipeline.Result?
 
     /// Builds the config's step and compiles it; the plan trains the step graph's own tensors, which
-    /// `state` holds.
-    public init(config: RunConfig, options: Pipeline.Options = Pipeline.Options()) throws {
-        let built = try RunStep(config: config)
+    /// `state` holds. With `ranks` > 1, one rank's step of a data-parallel job, averaging its gradients
+    /// over the ranks (`config.batch` is per rank).
+    public init(config: RunConfig, options: Pipeline.Options = Pipeline.Options(), ranks: Int = 1) throws {
+        let built = try RunStep(config: config, ranks: ranks)
         var options = options
         options.adoptsState = true
         let compiled = try Pipeline.compile(built.step.graph, options: options)

@@ -24,13 +24,16 @@ public final class Evaluator {
         batch = graph.type(of: graph.inputs[0]).shape[0]
     }
 
-    /// Accuracy over every batch of `loader`.
-    public func evaluate(_ loader: BatchLoader) throws -> EvaluationResult {
+    /// Accuracy over every batch of `loader`. In a data-parallel job each rank evaluates its shard
+    /// (`loader.shard`) and the counts are summed over `communicator`'s ranks, so every rank gets the
+    /// whole dataset's result.
+    public func evaluate(_ loader: BatchLoader, communicator: Communicator = .solo) throws -> EvaluationResult {
         var correct1 = 0, correct5 = 0, samples = 0
         var loss = 0.0
         let stream = loader.batches(epoch: 0)
         while let next = try stream.next() {
             let rows = next.labels.shape[0]
+            if rows == 0 { continue }
             let input = rows == batch ? next.images : padded(next.images, to: batch)
             let logits = try executor.run([input])[0]
             let classes = logits.shape[1]
@@ -47,6 +50,8 @@ public final class Evaluator {
             }
             samples += rows
         }
+        let totals = try communicator.allReduceSum([Double(correct1), Double(correct5), loss, Double(samples)])
+        (correct1, correct5, loss, samples) = (Int(totals[0]), Int(totals[1]), totals[2], Int(totals[3]))
         guard samples > 0 else { return EvaluationResult(top1: 0, top5: 0, loss: 0, samples: 0) }
         return EvaluationResult(top1: Double(correct1) / Double(samples), top5: Double(correct5) / Double(samples),
                                 loss: loss / Double(samples), samples: samples)

@@ -11,6 +11,10 @@ import Runtime
 ///
 /// A run is deterministic given its seed: batches are a function of (seed, epoch, step), kernels are
 /// deterministic, so resuming from a checkpoint continues bit-identically.
+///
+/// In a data-parallel job (`communicator` of several ranks, see `Trainer+DataParallel.swift`) every
+/// rank runs this same loop on its shard of each global batch of `config.batch` samples; rank 0
+/// alone logs and writes files.
 public final class Trainer {
     public let config: RunConfig
     /// The compiled training step: compiled here from the config, or read from a plan file.
@@ -22,6 +26,8 @@ public final class Trainer {
     let studentEvaluation: Graph
     let teacherEvaluation: Graph?
     let log: (String) -> Void
+    /// The ranks of the job (`solo` for one process).
+    public let communicator: Communicator
     let steps: (total: Int, perEpoch: Int)
 
     /// Where the run keeps its files.
@@ -29,16 +35,19 @@ public final class Trainer {
 
     /// Prepares everything (models, data, compiled step); fails before any work on bad input. With
     /// `plan`, the step is read from that plan file (`serkd-compile graph`), which must have been
-    /// compiled for this config, instead of being built and compiled here.
-    public init(config: RunConfig, plan: String? = nil, log: @escaping (String) -> Void) throws {
+    /// compiled for this config, instead of being built and compiled here. With a `communicator` of
+    /// several ranks, this process is one rank of a data-parallel job and `log` is called on rank 0 only.
+    public init(config: RunConfig, plan: String? = nil, communicator: Communicator = .solo, log: @escaping (String) -> Void) throws {
         self.config = config
-        self.log = log
+        self.communicator = communicator
+        self.log = communicator.isRoot ? log : { _ in }
         let data = config.data
         let (trainSource, evalSource) = try Datasets.open(data)
 
-        let compiled = try plan.map { try CompiledStep(planFile: $0, config: config) } ?? CompiledStep(config: config)
+        let local = try Self.rankConfig(config, plan: plan, ranks: communicator.size)
+        let compiled = try plan.map { try CompiledStep(planFile: $0, config: config) } ?? CompiledStep(config: local, ranks: communicator.size)
         step = compiled
-        executor = Executor(compiled.plan)
+        executor = Executor(compiled.plan, communicator: communicator)
 
         let normalization = Normalization(mean: config.student.mean, std: config.student.std)
         let evalTransform = SampleTransform(channels: data.channels, width: data.imageSize, height: data.imageSize,
@@ -65,9 +74,10 @@ public final class Trainer {
                 mixup = Mixup(mixupAlpha: data.mixup, cutmixAlpha: data.cutmix, labelSmoothing: data.labelSmoothing)
             }
         }
-        trainLoader = BatchLoader(source: trainSource, transform: trainTransform, batchSize: config.batch, seed: config.seed,
-                                  shuffle: !config.deterministic, dropLast: true, mixup: mixup, threads: data.workers)
-        evalLoader = BatchLoader.evaluation(source: evalSource, transform: evalTransform, batchSize: config.evalBatch, threads: data.workers)
+        let shard = Shard(communicator.rank, of: communicator.size)
+        trainLoader = BatchLoader(source: trainSource, transform: trainTransform, batchSize: local.batch, seed: config.seed,
+                                  shuffle: !config.deterministic, dropLast: true, mixup: mixup, threads: data.workers, shard: shard)
+        evalLoader = BatchLoader.evaluation(source: evalSource, transform: evalTransform, batchSize: config.evalBatch, threads: data.workers, shard: shard)
         guard trainLoader.stepsPerEpoch > 0 else {
             throw InvalidInput("batch", "\(config.batch) is larger than the \(trainSource.count) training samples")
         }
@@ -139,22 +149,24 @@ public final class Trainer {
     /// Returns the final evaluation, or nil when stopped early.
     @discardableResult
     public func run(resume: Bool, stopAfter: Int? = nil) throws -> EvaluationResult? {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let root = communicator.isRoot
+        if root { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         var position = (epoch: 0, step: 0, best: -1.0)
         let statePath = folder + "/last.state"
-        if resume {
+        if resume && root {
             let checkpoint = try Checkpoint.read(statePath)
             try checkpoint.restore(into: step.state, source: statePath)
             position = (checkpoint.epoch, checkpoint.step, checkpoint.bestTop1)
             log("resumed from \(statePath): epoch \(position.epoch + 1), step \(position.step)")
-        } else {
+        } else if root {
             try AtomicFile.write(Array((config.resolved.description + "\n").utf8), to: folder + "/config.json")
         }
-        let metrics = try MetricsLog(path: folder + "/metrics.jsonl", truncate: !resume)
+        position = try synchronizeState(position)
+        let metrics = root ? try MetricsLog(path: folder + "/metrics.jsonl", truncate: !resume) : nil
         if !resume, let teacherEvaluation {
-            let result = try Evaluator(teacherEvaluation).evaluate(evalLoader)
+            let result = try Evaluator(teacherEvaluation).evaluate(evalLoader, communicator: communicator)
             log(String(format: "teacher: top-1 %.2f%%, top-5 %.2f%% on %d images", result.top1 * 100, result.top5 * 100, result.samples))
-            metrics.append([("teacher/top1", result.top1), ("teacher/top5", result.top5), ("teacher/loss", result.loss)])
+            metrics?.append([("teacher/top1", result.top1), ("teacher/top5", result.top5), ("teacher/loss", result.loss)])
         }
 
         let studentEvaluator = try Evaluator(studentEvaluation)
@@ -168,9 +180,11 @@ public final class Trainer {
             var sums = [Double](repeating: 0, count: step.lossNames.count)
             var window = 0
             var windowStart = Date()
+            var windowAllReduce = communicator.allReduceSeconds
             while globalStep < steps.total, let batch = try stream.next() {
-                if Self.interrupted.isSet || stopAfter.map({ globalStep - firstStep >= $0 }) == true {
-                    try Checkpoint(graph: step.state, epoch: epoch, step: globalStep, bestTop1: position.best).write(to: statePath)
+                if try isInterrupted() || stopAfter.map({ globalStep - firstStep >= $0 }) == true {
+                    try averageRunningStatistics()
+                    if root { try Checkpoint(graph: step.state, epoch: epoch, step: globalStep, bestTop1: position.best).write(to: statePath) }
                     log("stopped at step \(globalStep): checkpoint \(statePath); continue with --resume")
                     return nil
                 }
@@ -183,30 +197,41 @@ public final class Trainer {
                     throw InvalidInput("training", "the loss became \(outputs.last!.floats[0]) at step \(globalStep): lower schedule.lr or set optimizer.clip_grad")
                 }
                 if window == config.logEvery || globalStep % steps.perEpoch == 0 || globalStep == steps.total {
+                    sums = try communicator.allReduceSum(sums).map { $0 / Double(communicator.size) }
                     let seconds = Date().timeIntervalSince(windowStart)
                     let rate = Double(window * config.batch) / max(seconds, 1e-9)
                     let elapsed = Date().timeIntervalSince(started)
                     let remaining = elapsed / Double(globalStep - firstStep) * Double(steps.total - globalStep)
                     let terms = zip(step.lossNames, sums).map { name, sum in "\(name.dropFirst(5)) \(String(format: "%.4f", sum / Double(window)))" }
-                    log("epoch \(epoch + 1)/\(config.epochs) step \(globalStep)/\(steps.total) | \(terms.joined(separator: " ")) | lr \(String(format: "%.2e", lr)) | \(Int(rate)) img/s | ETA \(formatDuration(remaining))")
-                    metrics.append([("epoch", epoch + 1), ("step", globalStep), ("lr", lr), ("images_per_second", rate)]
-                                   + zip(step.lossNames, sums).map { ($0, $1 / Double(window)) })
+                    var record: [(String, Any)] = [("epoch", epoch + 1), ("step", globalStep), ("lr", lr), ("images_per_second", rate)]
+                    var line = "epoch \(epoch + 1)/\(config.epochs) step \(globalStep)/\(steps.total) | \(terms.joined(separator: " ")) | lr \(String(format: "%.2e", lr)) | \(Int(rate)) img/s"
+                    if communicator.size > 1 {
+                        let share = (communicator.allReduceSeconds - windowAllReduce) / max(seconds, 1e-9)
+                        line += String(format: " on %d ranks (all-reduce %.1f%%)", communicator.size, share * 100)
+                        record.append(("allreduce_share", share))
+                    }
+                    log(line + " | ETA \(formatDuration(remaining))")
+                    metrics?.append(record + zip(step.lossNames, sums).map { ($0, $1 / Double(window)) })
                     sums = sums.map { _ in 0 }
                     window = 0
                     windowStart = Date()
+                    windowAllReduce = communicator.allReduceSeconds
                 }
                 if globalStep % config.checkpointEvery == 0 && globalStep % steps.perEpoch != 0 && globalStep != steps.total {
-                    try Checkpoint(graph: step.state, epoch: epoch, step: globalStep, bestTop1: position.best).write(to: statePath)
+                    try averageRunningStatistics()
+                    if root { try Checkpoint(graph: step.state, epoch: epoch, step: globalStep, bestTop1: position.best).write(to: statePath) }
                 }
             }
             // End of an epoch (or of the run): evaluate and checkpoint.
-            let result = try studentEvaluator.evaluate(evalLoader)
+            try averageRunningStatistics()
+            let result = try studentEvaluator.evaluate(evalLoader, communicator: communicator)
             last = result
             let improved = result.top1 > position.best
             position.best = max(position.best, result.top1)
             log(String(format: "epoch %d: student top-1 %.2f%%, top-5 %.2f%%, loss %.4f%@", epoch + 1, result.top1 * 100, result.top5 * 100, result.loss,
                        improved ? " (best)" : ""))
-            metrics.append([("epoch", epoch + 1), ("step", globalStep), ("eval/top1", result.top1), ("eval/top5", result.top5), ("eval/loss", result.loss)])
+            metrics?.append([("epoch", epoch + 1), ("step", globalStep), ("eval/top1", result.top1), ("eval/top5", result.top5), ("eval/loss", result.loss)])
+            guard root else { continue }
             let nextEpoch = globalStep / steps.perEpoch
             try Checkpoint(graph: step.state, epoch: nextEpoch, step: globalStep, bestTop1: position.best).write(to: statePath)
             try saveStudent(to: folder + "/last.serkd", top1: result.top1, epoch: epoch + 1)

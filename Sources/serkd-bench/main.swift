@@ -15,6 +15,9 @@ let usage = """
                                         RKD angle loss forward+backward (Gram form): time, arena, max RSS
       train-step [--student NAME] [--teacher NAME] [--batch B] [--image-size S] [--disable-pass NAME]… [--repeat R] [--profile] [--json]
                                         one compiled SeRKD training step of zoo models: kernels, arena, step time, max RSS
+      allreduce [--repeat R] [--max-floats N] [--gradients G --compute-ms T --batch B] [--bandwidth GB/s] [--latency µs]
+                                        under mpirun -np N: MPI_Allreduce time and bus bandwidth by size, and an
+                                        estimated step time and images/s on more ranks for a model of G gradients
     """
 
 Tool.main("serkd-bench") {
@@ -25,6 +28,7 @@ Tool.main("serkd-bench") {
     case "infer": try InferenceBenchmark.run(&arguments)
     case "rkd-angle": try RKDAngleBenchmark.run(&arguments)
     case "train-step": try TrainStepBenchmark.run(&arguments)
+    case "allreduce": try AllReduceBenchmark.run(&arguments)
     case nil, "help": print(usage)
     case let name?: throw InvalidInput(nil, "unknown benchmark '\(name)' (try --help)")
     }

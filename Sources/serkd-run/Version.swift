@@ -14,6 +14,7 @@ func printVersion() {
     print("blas build: \(blas.config)")
     print("dnnl: \(OneDNN.status)")
     print("convolutions: \(OneDNN.library == nil ? ConvolutionBackend.openBLAS.rawValue : "oneDNN (serkd's kernels with SERKD_DNNL=0)")")
+    print("mpi: \(Communicator.availability)")
 }
 
 import Foundation

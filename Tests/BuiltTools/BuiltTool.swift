@@ -13,8 +13,14 @@ public enum BuiltTool {
     /// Runs the executable `name` with `arguments` to completion, with `environment` added to this
     /// process's environment.
     public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
+        try run(at: path(name), arguments, environment: environment)
+    }
+
+    /// Runs the program at `executable` (a launcher such as mpirun) with `arguments` to completion,
+    /// with `environment` added to this process's environment.
+    public static func run(at executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path(name))
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let output = Pipe(), error = Pipe()

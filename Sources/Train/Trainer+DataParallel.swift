@@ -1,0 +1,61 @@
+import Data
+import GraphIR
+import Runtime
+
+// Data-parallel training (Horovod's and DDP's scheme over MPI): every rank holds the whole model and
+// runs the same compiled step on its shard of each global batch; the step's all-reduce averages the
+// gradients, so every rank applies the same update and the parameters stay equal without being sent.
+// What the step does not cover happens here: rank 0's state reaches the others at the start (fresh
+// or resumed), batch-norm running statistics (which each rank updates from its own shard) are
+// averaged before anything reads them, and the ranks agree on an interruption.
+extension Trainer {
+    /// The config one rank compiles its step for: the same run with `batch` split over `ranks`.
+    static func rankConfig(_ config: RunConfig, plan: String?, ranks: Int) throws -> RunConfig {
+        guard ranks > 1 else { return config }
+        guard plan == nil else {
+            throw InvalidInput("--plan", "holds a step for one process; with \(ranks) ranks each rank compiles its step (leave out --plan)")
+        }
+        guard config.batch % ranks == 0 else {
+            throw InvalidInput("batch", "\(config.batch) does not split evenly over \(ranks) ranks (the global batch must be a multiple of the ranks)")
+        }
+        var local = config
+        local.batch = config.batch / ranks
+        return local
+    }
+
+    /// Gives every rank rank 0's parameters, optimizer state and running statistics, and its
+    /// position in the run (rank 0 alone reads a checkpoint: the run folder need only exist there).
+    func synchronizeState(_ position: (epoch: Int, step: Int, best: Double)) throws -> (epoch: Int, step: Int, best: Double) {
+        guard communicator.size > 1 else { return position }
+        for id in step.state.dataValues where step.state[id].kind == .parameter || step.state[id].kind == .state {
+            try communicator.broadcast(step.state.tensors[id]!)
+        }
+        let shared = try communicator.broadcast([Double(position.epoch), Double(position.step), position.best])
+        return (Int(shared[0]), Int(shared[1]), shared[2])
+    }
+
+    /// Replaces every batch-norm running mean and variance by its average over the ranks. They are
+    /// momentum averages of per-shard batch statistics, linear in those, so averaging them whenever
+    /// they are read (evaluation, checkpoints) gives what averaging after every step would.
+    func averageRunningStatistics() throws {
+        guard communicator.size > 1 else { return }
+        let graph = step.state
+        let scale = 1 / Float(communicator.size)
+        for node in graph.nodes {
+            guard case .training(.gradient(.batchNormTraining)) = node.op else { continue }
+            for statistic in node.inputs[3...4] {
+                let tensor = graph.tensors[statistic]!
+                let values = tensor.rawPointer.assumingMemoryBound(to: Float.self)
+                try communicator.allReduceSum(values, count: tensor.elementCount)
+                for i in 0..<tensor.elementCount { values[i] *= scale }
+            }
+        }
+    }
+
+    /// Whether any rank was interrupted (SIGINT): all ranks stop at the same step, so rank 0's
+    /// checkpoint is the state of all of them.
+    func isInterrupted() throws -> Bool {
+        let local = Self.interrupted.isSet ? 1.0 : 0
+        return try communicator.allReduceMax([local])[0] > 0
+    }
+}
