@@ -8,6 +8,17 @@ import Train
 /// `serkd-compile inspect FILE.plan [--dump]`: reads and validates a plan file as `serkd-run` would
 /// and describes it: metadata, kernels, memory, how long reading took.
 enum InspectCommand {
+    static let usage = """
+        usage: serkd-compile inspect FILE.plan [--dump]
+
+        Reads and checks FILE.plan as serkd-run would and describes it: inputs, outputs, kernels,
+        arena and persistent memory, metadata, and how long reading took.
+
+          --dump      also print the plan: one line per step, then the buffers
+        """
+
+    static let command = Command("inspect", usage: usage, syntax: Syntax(flags: ["dump"]), run: run)
+
     static func run(_ arguments: inout Arguments) throws {
         let path = try arguments.positional("plan file (FILE.plan)")
         let dump = arguments.flag("dump")

@@ -11,12 +11,9 @@ enum InspectCommand {
         opsets, an op histogram, the parameter count and bytes, and where the weights came from.
         """
 
-    static func run(_ list: [String]) throws {
-        var arguments = try Arguments(list, flags: ["help"])
-        if arguments.flag("help") {
-            print(usage)
-            return
-        }
+    static let command = Command("inspect", usage: usage, syntax: Syntax(), run: run)
+
+    static func run(_ arguments: inout Arguments) throws {
         let path = try arguments.positional("file to inspect")
         try arguments.finish()
         if try isModelFile(path) {

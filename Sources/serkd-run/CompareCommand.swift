@@ -6,6 +6,15 @@ import Train
 /// `serkd-run compare RUN_FOLDER…`: one table row per run from its `config.json` and
 /// `metrics.jsonl`: method, steps, final and best evaluation top-1/top-5, training throughput.
 enum CompareCommand {
+    static let usage = """
+        usage: serkd-run compare RUN_FOLDER…
+
+        One table row per run folder (its config.json and metrics.jsonl): method, steps, final and
+        best evaluation top-1/top-5, training images per second.
+        """
+
+    static let command = Command("compare", usage: usage, syntax: Syntax(), run: run)
+
     static func run(_ arguments: inout Arguments) throws {
         var folders: [String] = []
         while let folder = arguments.optionalPositional() { folders.append(folder) }

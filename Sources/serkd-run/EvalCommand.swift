@@ -8,6 +8,18 @@ import Train
 /// (its `data` section, normalised with the config's student normalisation unless the model records
 /// its own).
 enum EvalCommand {
+    static let usage = """
+        usage: serkd-run eval MODEL --config RUN.json [--set key=value]…
+
+        Top-1/top-5 and loss of MODEL (.serkd or .onnx) on the evaluation data of RUN.json's `data`
+        section, normalised as the model's metadata says (else as the config's student).
+
+          --config FILE        the run config giving the data
+          --set key=value      override a config key (repeatable)
+        """
+
+    static let command = Command("eval", usage: usage, syntax: Syntax(options: ["config", "set"]), run: run)
+
     static func run(_ arguments: inout Arguments) throws {
         let modelPath = try arguments.positional("model file (.serkd or .onnx)")
         guard let configPath = arguments.option("config") else { throw InvalidInput("--config", "missing (a run config giving the data)") }

@@ -9,6 +9,29 @@ import Train
 /// `serkd-run infer`: runs a model (or a compiled plan) on an input array and prints (and optionally
 /// saves) the result.
 enum Infer {
+    static let usage = """
+        usage: serkd-run infer MODEL (--input X.npy | --image FILE…) [--output Y.npy] [--top K]
+                               [--repeat N] [--profile]
+                               [--crop-fraction F] [--mean a,b,c] [--std a,b,c]
+
+        Runs MODEL (.serkd, .onnx imported on the fly, or a .plan from serkd-compile model) on an
+        input and prints, for a classifier, the top K classes of each image with their scores.
+
+          --input X.npy        the input array, as the model takes it
+          --image FILE…        image files (PNG or JPEG), resized, centre-cropped and normalised
+          --output Y.npy       also save the raw output
+          --top K              how many classes to show (default 5; 0 shows none)
+          --repeat N           run N times and report the median time
+          --profile            time each kernel once
+          --crop-fraction F    centre crop fraction (default 0.875)
+          --mean, --std        normalisation per channel (default ImageNet's)
+        """
+
+    static let command = Command("infer", usage: usage,
+                                 syntax: Syntax(flags: ["profile"], options: ["input", "output", "top", "repeat", "crop-fraction", "mean", "std"],
+                                                lists: ["image"]),
+                                 run: run)
+
     static func run(_ arguments: inout Arguments) throws {
         let modelPath = try arguments.positional("model file (.serkd, .onnx or .plan)")
         let inputPath = arguments.option("input")
