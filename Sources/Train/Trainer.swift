@@ -220,8 +220,7 @@ public final class Trainer {
     func saveStudent(to path: String, top1: Double, epoch: Int) throws {
         var graph = studentEvaluation
         graph.metadata.merge(step.studentTaps.metadata(prefix: "taps.")) { $1 }
-        graph.metadata["normalization.mean"] = config.student.mean.map { String($0) }.joined(separator: ",")
-        graph.metadata["normalization.std"] = config.student.std.map { String($0) }.joined(separator: ",")
+        graph.metadata.merge(Normalization(mean: config.student.mean, std: config.student.std).metadata) { $1 }
         graph.metadata["trained.epoch"] = String(epoch)
         graph.metadata["trained.top1"] = String(top1)
         graph.metadata["trained.run"] = config.name

@@ -2,6 +2,7 @@ import CLI
 import Compiler
 import Dispatch
 import GraphIR
+import ONNX
 import Runtime
 import Train
 
@@ -34,11 +35,7 @@ enum InspectCommand {
               + "persistent: \(formatBytes(persistent)) in \(plan.persistent.count) tensors")
         print("inputs: " + plan.inputs.map { describe($0, in: plan) }.joined(separator: ", "))
         print("outputs: " + plan.outputs.map { describe($0, in: plan) }.joined(separator: ", "))
-        print("metadata:")
-        for key in file.metadata.keys.sorted() {
-            let value = file.metadata[key]!.replacingOccurrences(of: "\n", with: " ")
-            print("  \(key): \(value.count > 100 ? String(value.prefix(97)) + "…" : value)")
-        }
+        for line in MetadataListing.lines(file.metadata) { print(line) }
         if dump { print(PlanDump.text(plan)) }
     }
 

@@ -30,8 +30,11 @@ enum EvalCommand {
         entry.source = modelPath
         entry.taps = nil
         let graph = try ModelLoader.load(entry, batch: config.evalBatch, data: config.data, seed: config.seed, role: "model").graph
-        func numbers(_ key: String) -> [Float]? { graph.metadata[key].map { $0.split(separator: ",").compactMap { Float($0) } } }
-        let normalization = Normalization(mean: numbers("normalization.mean") ?? config.student.mean, std: numbers("normalization.std") ?? config.student.std)
+        let normalization = try Normalization(metadata: graph.metadata, source: modelPath)
+            ?? Normalization(mean: config.student.mean, std: config.student.std)
+        guard normalization.mean.count == config.data.channels else {
+            throw InvalidInput(modelPath, "normalises \(normalization.mean.count) channels, the data has \(config.data.channels)")
+        }
         let (_, evalSource) = try Datasets.open(config.data)
         let transform = SampleTransform(channels: config.data.channels, width: config.data.imageSize, height: config.data.imageSize,
                                         steps: [Resize(width: config.data.imageSize, height: config.data.imageSize)], normalization: normalization)
