@@ -22,10 +22,38 @@ public indirect enum ConfigTree: Equatable, CustomStringConvertible {
         self = try parser.document()
     }
 
-    /// JSON text, keys in their order, two-space indentation.
-    public var description: String { render(indent: "") }
+    /// A float32 setting as the shortest decimal that reads back as the same float (`0.286`, not
+    /// the `0.28600001335144043` of its exact double).
+    public static func float(_ value: Float) -> ConfigTree {
+        value.isFinite ? .number(Double(String(value))!) : .number(Double(value))
+    }
 
-    private func render(indent: String) -> String {
+    /// JSON text, keys in their order, two-space indentation; an object or array that fits on one
+    /// line of `lineWidth` characters is written on one, and short members share lines, so a
+    /// resolved config reads at a glance.
+    public var description: String { render(indent: "", column: 0) }
+
+    /// Width of a line `description` fills before breaking an object or array over several.
+    static let lineWidth = 100
+
+    /// The value starting at `column` of a line indented by `indent`.
+    private func render(indent: String, column: Int) -> String {
+        let inline = renderInline()
+        return column + inline.count <= Self.lineWidth ? inline : renderBroken(indent: indent)
+    }
+
+    /// The whole value on one line.
+    private func renderInline() -> String {
+        switch self {
+        case .array(let values): return "[" + values.map { $0.renderInline() }.joined(separator: ", ") + "]"
+        case .object(let members):
+            return members.isEmpty ? "{}" : "{" + members.map { "\"\($0.key)\": \($0.value.renderInline())" }.joined(separator: ", ") + "}"
+        default: return renderBroken(indent: "")
+        }
+    }
+
+    /// Objects and arrays of objects over several lines, their members rendered by `render`.
+    private func renderBroken(indent: String) -> String {
         switch self {
         case .null: return "null"
         case .bool(let value): return value ? "true" : "false"
@@ -38,14 +66,24 @@ public indirect enum ConfigTree: Equatable, CustomStringConvertible {
             return "\"\(escaped)\""
         case .array(let values):
             if values.allSatisfy({ if case .object = $0 { return false } else { return true } }) {
-                return "[" + values.map { $0.render(indent: indent) }.joined(separator: ", ") + "]"
+                return "[" + values.map { $0.renderInline() }.joined(separator: ", ") + "]"
             }
             let inner = indent + "  "
-            return "[\n" + values.map { inner + $0.render(indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
+            return "[\n" + values.map { inner + $0.render(indent: inner, column: inner.count) }.joined(separator: ",\n") + "\n\(indent)]"
         case .object(let members):
             if members.isEmpty { return "{}" }
             let inner = indent + "  "
-            return "{\n" + members.map { "\(inner)\"\($0.key)\": \($0.value.render(indent: inner))" }.joined(separator: ",\n") + "\n\(indent)}"
+            // Members that fit on one line share lines, filled up to the width; the others stand alone.
+            var lines: [String] = []
+            for member in members {
+                let piece = "\"\(member.key)\": " + member.value.render(indent: inner, column: inner.count + member.key.count + 4)
+                if let last = lines.last, !last.contains("\n"), !piece.contains("\n"), inner.count + last.count + 2 + piece.count <= Self.lineWidth {
+                    lines[lines.count - 1] += ", " + piece
+                } else {
+                    lines.append(piece)
+                }
+            }
+            return "{\n" + lines.map { inner + $0 }.joined(separator: ",\n") + "\n\(indent)}"
         }
     }
 

@@ -15,26 +15,29 @@ enum TrainCommand {
         if arguments.flag("deterministic") { overrides.append("deterministic=true") }
         let plan = arguments.option("plan")
         let resume = arguments.flag("resume")
+        let force = arguments.flag("force")
         let quiet = arguments.flag("quiet")
         let profile = arguments.flag("profile")
         try arguments.finish()
 
         let config = try RunConfig.load(configPath, overrides: overrides)
-        if !quiet {
-            print("config (resolved):")
-            print(config.resolved.description)
-        }
+        if !profile { try RunFolder(config.output).check(resume: resume, force: force) }
         let trainer = try Trainer(config: config, plan: plan) { line in
             print(line)
             fflush(stdout)
         }
+        // Printed once the models, data and step are known good, so a mistake is the first thing shown.
+        if !quiet { print("config (resolved):\n\(config.resolved.description)") }
         print(trainer.summary)
         if profile {
             print(try trainer.profile())
             return
         }
-        signal(SIGINT) { _ in Trainer.interrupted.set() }
+        if force { try RunFolder(config.output).clear() }
+        stopTrainingOnInterrupt()
         try trainer.run(resume: resume)
-        print("run folder: \(trainer.folder) (config.json, metrics.jsonl, last.serkd, best.serkd, last.state)")
+        let written = "run folder: \(trainer.folder) (\(RunFolder(trainer.folder).existingFiles.joined(separator: ", ")))"
+        if Trainer.interrupted.isSet { throw Interrupted("interrupted; " + written) }
+        print(written)
     }
 }

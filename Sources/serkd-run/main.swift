@@ -8,7 +8,7 @@ let usage = """
     commands:
       infer MODEL (--input X.npy | --image FILE…) [--output Y.npy] [--top K] [--labels FILE] [--repeat N] [--profile]
                      run a model (.serkd, .onnx imported on the fly, or a .plan from serkd-compile model) on an input
-      train --config RUN.json [--set key=value]… [--plan TRAIN.plan] [--resume] [--steps N] [--output DIR] [--deterministic] [--quiet] [--profile]
+      train --config RUN.json [--set key=value]… [--plan TRAIN.plan] [--resume | --force] [--steps N] [--output DIR] [--deterministic] [--quiet] [--profile]
                      train a student by distillation (or a baseline) as the config describes
       eval MODEL --config RUN.json [--set key=value]…
                      top-1/top-5 of a model on the config's evaluation data
