@@ -99,12 +99,13 @@ public struct RunConfig {
         }
         var tree = try ConfigTree(json: text, source: path)
         for assignment in overrides { tree = try tree.overriding(assignment) }
-        return try RunConfig(tree, source: path, baseFolder: (path as NSString).deletingLastPathComponent)
+        return try RunConfig(tree, source: path, baseFolder: (path as NSString).deletingLastPathComponent, overrides: overrides)
     }
 
-    /// Reads a configuration tree. Relative paths in it are relative to `baseFolder`.
-    public init(_ tree: ConfigTree, source: String, baseFolder: String = "") throws {
-        let root = try ConfigReader(tree, source: source)
+    /// Reads a configuration tree. Relative paths in it are relative to `baseFolder`; problems with
+    /// values that `overrides` set are blamed on them.
+    public init(_ tree: ConfigTree, source: String, baseFolder: String = "", overrides: [String] = []) throws {
+        let root = try ConfigReader(tree, source: source, overrides: overrides)
         func path(_ text: String) -> String {
             text.hasPrefix("/") || baseFolder.isEmpty || !text.contains("/") && !text.contains(".") ? text : (baseFolder as NSString).appendingPathComponent(text)
         }

@@ -73,7 +73,8 @@ public final class Trainer {
         }
         let perEpoch = trainLoader.stepsPerEpoch
         steps = (min(config.steps ?? Int.max, perEpoch * config.epochs), perEpoch)
-        schedule = LearningRateSchedule(peak: config.schedule.learningRate, warmupSteps: Int(config.schedule.warmupEpochs * Double(perEpoch)),
+        schedule = LearningRateSchedule(peak: config.schedule.learningRate, warmupSteps: LearningRateSchedule.warmupSteps(epochs: config.schedule.warmupEpochs, of: config.epochs,
+                                                                                         stepsPerEpoch: perEpoch, totalSteps: steps.total),
                                         warmupLearningRate: config.schedule.warmupLearningRate,
                                         minimumLearningRate: config.schedule.minimumLearningRate, totalSteps: steps.total)
 
@@ -85,7 +86,7 @@ public final class Trainer {
             if let trained = trainedTensors["student/" + evaluation[id].name] { evaluation.tensors[id] = trained }
         }
         studentEvaluation = evaluation
-        if let entry = config.teacher {
+        if let entry = config.teacher, config.objective.usesTeacher {
             teacherEvaluation = try ModelLoader.load(entry, batch: config.evalBatch, data: data, seed: config.seed &+ 1, role: "teacher",
                                                      forEvaluation: true).graph
                 .adaptingInput(channels: data.channels, mean: config.student.mean, std: config.student.std, ownMean: entry.mean, ownStd: entry.std, role: "teacher")
@@ -127,7 +128,7 @@ public final class Trainer {
 
     /// A one-paragraph description of the compiled step for the start of a run.
     public var summary: String {
-        step.summary + "; \(steps.perEpoch) steps per epoch, \(steps.total) in all"
+        step.summary + "; \(steps.perEpoch) steps per epoch, \(steps.total) in all, \(schedule.warmupSteps) of warm-up"
     }
 
     /// Set (from any thread, e.g. a SIGINT handler) to stop after the current step: the run saves a
@@ -162,6 +163,8 @@ public final class Trainer {
         var globalStep = position.step
         let started = Date()
         let firstStep = globalStep
+        // A run cut short by `steps` has fewer epochs than the config's.
+        let epochsInRun = (steps.total + steps.perEpoch - 1) / steps.perEpoch
         while globalStep < steps.total {
             let epoch = globalStep / steps.perEpoch
             let stream = trainLoader.batches(epoch: epoch, startingAt: globalStep % steps.perEpoch)
@@ -182,13 +185,14 @@ public final class Trainer {
                 guard outputs.last!.floats[0].isFinite else {
                     throw InvalidInput("training", "the loss became \(outputs.last!.floats[0]) at step \(globalStep): lower schedule.lr or set optimizer.clip_grad")
                 }
-                if window == config.logEvery || globalStep % steps.perEpoch == 0 || globalStep == steps.total {
+                // On multiples of log_every, so a resumed run logs the same steps as one left alone.
+                if globalStep % config.logEvery == 0 || globalStep % steps.perEpoch == 0 || globalStep == steps.total {
                     let seconds = Date().timeIntervalSince(windowStart)
                     let rate = Double(window * config.batch) / max(seconds, 1e-9)
                     let elapsed = Date().timeIntervalSince(started)
                     let remaining = elapsed / Double(globalStep - firstStep) * Double(steps.total - globalStep)
                     let terms = zip(step.lossNames, sums).map { name, sum in "\(name.dropFirst(5)) \(String(format: "%.4f", sum / Double(window)))" }
-                    log("epoch \(epoch + 1)/\(config.epochs) step \(globalStep)/\(steps.total) | \(terms.joined(separator: " ")) | lr \(String(format: "%.2e", lr)) | \(Int(rate)) img/s | ETA \(formatDuration(remaining))")
+                    log("epoch \(epoch + 1)/\(epochsInRun) step \(globalStep)/\(steps.total) | \(terms.joined(separator: " ")) | lr \(String(format: "%.2e", lr)) | \(Int(rate)) img/s | ETA \(formatDuration(remaining))")
                     metrics.append([("epoch", epoch + 1), ("step", globalStep), ("lr", lr), ("images_per_second", rate)]
                                    + zip(step.lossNames, sums).map { ($0, $1 / Double(window)) })
                     sums = sums.map { _ in 0 }

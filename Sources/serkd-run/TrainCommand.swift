@@ -10,7 +10,7 @@ enum TrainCommand {
     static func run(_ arguments: inout Arguments) throws {
         guard let configPath = arguments.option("config") else { throw InvalidInput("--config", "missing (a run config, see examples/README.md)") }
         var overrides = arguments.options("set")
-        if let steps = arguments.option("steps") { overrides.append("steps=\(steps)") }
+        if let steps = try arguments.intOption("steps") { overrides.append("steps=\(steps)") }
         if let output = arguments.option("output") { overrides.append("output=\"\(output)\"") }
         if arguments.flag("deterministic") { overrides.append("deterministic=true") }
         let plan = arguments.option("plan")

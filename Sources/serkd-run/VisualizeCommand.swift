@@ -23,6 +23,7 @@ enum VisualizeCommand {
     static func run(_ arguments: inout Arguments) throws {
         let what = try arguments.positional("what to draw (curves or superpixels)")
         guard let output = arguments.option("output") else { throw InvalidInput("-o", "missing (the PNG to write)") }
+        guard output.lowercased().hasSuffix(".png") else { throw InvalidInput(output, "pictures are written as PNG: name the file .png") }
         switch what {
         case "curves":
             var source = try arguments.positional("a run folder or its metrics.jsonl")
