@@ -13,7 +13,7 @@ enum VisualizeCommand {
                serkd-run visualize superpixels --config RUN.json [--student best.serkd] [--images 0,1,2,3]
                                                [--set key=value]… -o superpixels.png
 
-          curves         the loss terms and evaluation accuracy against the step
+          curves         one panel per loss term (each on its own scale) and evaluation top-1, against the step
           superpixels    evaluation images with the teacher's and the student's superpixels (paper Fig. 3)
           -o FILE        the PNG to write
         """
