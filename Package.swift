@@ -57,6 +57,7 @@ let package = Package(
         // The built executables run in a subprocess, shared by the tool tests of several modules.
         .target(name: "BuiltTools", path: "Tests/BuiltTools"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Tensor"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "CProto"]),
         .testTarget(name: "ReferenceTests", dependencies: ["Reference"]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Reference", "BuiltTools"]),

@@ -36,11 +36,11 @@ echo "== compiling the SeRKD training step"
 common=(--set teacher.model="$teacher" --set steps=$steps --set log_every=100 --set checkpoint_every=100000 --quiet)
 echo
 echo "== training the student with SeRKD for $steps steps"
-"$bin/serkd-run" train --config "$config" --plan "$work/serkd.plan" "${common[@]}" --output "$work/serkd"
+"$bin/serkd-run" train --config "$config" --plan "$work/serkd.plan" "${common[@]}" --output "$work/serkd" --force
 
 echo
 echo "== training the same student without distillation for $steps steps"
-"$bin/serkd-run" train --config "$config" "${common[@]}" --set method=none --output "$work/none"
+"$bin/serkd-run" train --config "$config" "${common[@]}" --set method=none --output "$work/none" --force
 
 echo
 echo "== exporting the distilled student"

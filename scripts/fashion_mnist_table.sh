@@ -20,7 +20,7 @@ for seed in ${SEEDS:-0 1}; do
     runs+=("$folder")
     [ -f "$folder/best.serkd" ] && [ -z "${RERUN:-}" ] && continue
     echo "== $method, seed $seed"
-    "$bin/serkd-run" train --config "$config" --set method=$method --set seed=$seed --output "$folder" --quiet "${extra[@]}" \
+    "$bin/serkd-run" train --config "$config" --set method=$method --set seed=$seed --output "$folder" --force --quiet "${extra[@]}" \
       | grep -E "^epoch [0-9]+:|teacher:|training step"
   done
 done

@@ -266,6 +266,8 @@ struct Importer {
         if let labels = ["labels", "classes", "class_names", "character"].lazy.compactMap({ properties[$0] }).first {
             graph.metadata["labels"] = labels
         }
+        // The input normalisation serkd writes on export, kept under the key the runtime reads.
+        for key in ["normalization.mean", "normalization.std"] where properties[key] != nil { graph.metadata[key] = properties[key] }
         graph.metadata["ir_version"] = String(message.irVersion)
         graph.metadata["opsets"] = ONNXDomain.describe(opsets)
         origins.externalFiles = reader.externalFiles.count

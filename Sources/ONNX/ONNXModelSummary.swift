@@ -44,6 +44,8 @@ public struct ONNXModelSummary: CustomStringConvertible, Sendable {
     public var constantNodes: Int
     /// Op types the importer does not lower (default domain) or other domains' ops, sorted.
     public var unsupportedOps: [String]
+    /// The model's `metadata_props`: labels, normalisation, taps, training record.
+    public var metadata: [String: String]
 
     /// Reads `path`; throws a one-line `InvalidInput` when it is not an ONNX model.
     public init(path: String) throws {
@@ -51,6 +53,7 @@ public struct ONNXModelSummary: CustomStringConvertible, Sendable {
         let model = message.proto.pointee, graph = message.graph.pointee
         file = path
         producer = message.producer
+        metadata = message.metadataProperties
         irVersion = message.irVersion
         opsets = Dictionary(try message.opsets().map { (ONNXDomain.display($0.key), $0.value) }, uniquingKeysWith: { $1 })
 
@@ -130,6 +133,7 @@ public struct ONNXModelSummary: CustomStringConvertible, Sendable {
         if !externalFiles.isEmpty { origin += " (in \(externalFiles.joined(separator: ", ")))" }
         lines.append(origin + "; \(constantNodes) Constant nodes")
         if !unsupportedOps.isEmpty { lines.append("not importable: " + unsupportedOps.joined(separator: ", ")) }
+        lines += MetadataListing.lines(metadata)
         return lines.joined(separator: "\n")
     }
 }

@@ -46,10 +46,32 @@ public indirect enum JSON: Equatable, Sendable, CustomStringConvertible {
         self = value
     }
 
-    /// JSON text, keys in their order, two-space indentation; arrays of scalars on one line.
-    public var description: String { render(indent: "") }
+    /// JSON text, keys in their order, two-space indentation; an object or array that fits on one
+    /// line of `lineWidth` characters is written on one, and short members share lines, so a
+    /// resolved config reads at a glance.
+    public var description: String { render(indent: "", column: 0) }
 
-    private func render(indent: String) -> String {
+    /// Width of a line `description` fills before breaking an object or array over several.
+    static let lineWidth = 100
+
+    /// The value starting at `column` of a line indented by `indent`.
+    private func render(indent: String, column: Int) -> String {
+        let inline = renderInline()
+        return column + inline.count <= Self.lineWidth ? inline : renderBroken(indent: indent)
+    }
+
+    /// The whole value on one line.
+    private func renderInline() -> String {
+        switch self {
+        case .array(let values): return "[" + values.map { $0.renderInline() }.joined(separator: ", ") + "]"
+        case .object(let members):
+            return members.isEmpty ? "{}" : "{" + members.map { "\(JSON.quoted($0.key)): \($0.value.renderInline())" }.joined(separator: ", ") + "}"
+        case .null, .bool, .number, .string: return renderBroken(indent: "")
+        }
+    }
+
+    /// Objects and arrays of objects over several lines, their members rendered by `render`.
+    private func renderBroken(indent: String) -> String {
         switch self {
         case .null: return "null"
         case .bool(let value): return value ? "true" : "false"
@@ -59,15 +81,25 @@ public indirect enum JSON: Equatable, Sendable, CustomStringConvertible {
         case .string(let value): return JSON.quoted(value)
         case .array(let values):
             if values.allSatisfy({ if case .object = $0 { return false } else { return true } }) {
-                return "[" + values.map { $0.render(indent: indent) }.joined(separator: ", ") + "]"
+                return "[" + values.map { $0.renderInline() }.joined(separator: ", ") + "]"
             }
             let inner = indent + "  "
-            return "[\n" + values.map { inner + $0.render(indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
+            return "[\n" + values.map { inner + $0.render(indent: inner, column: inner.count) }.joined(separator: ",\n") + "\n\(indent)]"
         case .object(let members):
             if members.isEmpty { return "{}" }
             let inner = indent + "  "
-            return "{\n" + members.map { "\(inner)\(JSON.quoted($0.key)): \($0.value.render(indent: inner))" }.joined(separator: ",\n")
-                + "\n\(indent)}"
+            // Members that fit on one line share lines, filled up to the width; the others stand alone.
+            var lines: [String] = []
+            for member in members {
+                let key = JSON.quoted(member.key)
+                let piece = "\(key): " + member.value.render(indent: inner, column: inner.count + key.count + 2)
+                if let last = lines.last, !last.contains("\n"), !piece.contains("\n"), inner.count + last.count + 2 + piece.count <= Self.lineWidth {
+                    lines[lines.count - 1] += ", " + piece
+                } else {
+                    lines.append(piece)
+                }
+            }
+            return "{\n" + lines.map { inner + $0 }.joined(separator: ",\n") + "\n\(indent)}"
         }
     }
 

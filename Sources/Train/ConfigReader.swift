@@ -7,23 +7,40 @@ public final class ConfigReader {
     public let path: String
     /// The file the configuration came from, for messages.
     public let source: String
+    /// The `--set key.path=value` assignments applied to the file, so a problem with a value one
+    /// of them set is blamed on it rather than on the file.
+    public let overrides: [String]
     private let members: [(key: String, value: ConfigTree)]
     private var read: Set<String> = []
     private var children: [ConfigReader] = []
 
     /// A reader of `tree`, which must be an object (or null, read as empty).
-    public init(_ tree: ConfigTree, path: String = "", source: String) throws {
+    public init(_ tree: ConfigTree, path: String = "", source: String, overrides: [String] = []) throws {
         self.path = path
         self.source = source
+        self.overrides = overrides
         switch tree {
         case .object(let members): self.members = members
         case .null: self.members = []
-        default: throw InvalidInput(source, "\(path.isEmpty ? "the configuration" : path): expected an object, got \(tree.brief)")
+        default:
+            throw InvalidInput(Self.subject(path, source: source, overrides: overrides),
+                               "\(path.isEmpty ? "the configuration" : path): expected an object, got \(tree.brief)")
         }
     }
 
     func error(_ key: String, _ problem: String) -> InvalidInput {
-        InvalidInput(source, "\(qualified(key)): \(problem)")
+        InvalidInput(Self.subject(qualified(key), source: source, overrides: overrides), "\(qualified(key)): \(problem)")
+    }
+
+    /// What a problem at `keyPath` is blamed on: the last `--set` that wrote it (or inside it, or
+    /// created it), else the file.
+    static func subject(_ keyPath: String, source: String, overrides: [String]) -> String {
+        guard !keyPath.isEmpty else { return source }
+        let blamed = overrides.last { assignment in
+            let target = String(assignment.prefix { $0 != "=" })
+            return target == keyPath || target.hasPrefix(keyPath + ".") || keyPath.hasPrefix(target + ".")
+        }
+        return blamed.map { "--set \($0)" } ?? source
     }
 
     func qualified(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
@@ -37,7 +54,7 @@ public final class ConfigReader {
 
     /// A nested object (empty when absent).
     public func object(_ key: String) throws -> ConfigReader {
-        let child = try ConfigReader(value(key) ?? .null, path: qualified(key), source: source)
+        let child = try ConfigReader(value(key) ?? .null, path: qualified(key), source: source, overrides: overrides)
         children.append(child)
         return child
     }
@@ -137,7 +154,7 @@ public final class ConfigReader {
     /// Throws for the first key of this object, or of any nested object read, that nobody read.
     public func finish() throws {
         if let unknown = members.first(where: { !read.contains($0.key) }) {
-            throw InvalidInput(source, "unknown key '\(qualified(unknown.key))'")
+            throw InvalidInput(Self.subject(qualified(unknown.key), source: source, overrides: overrides), "unknown key '\(qualified(unknown.key))'")
         }
         for child in children { try child.finish() }
     }

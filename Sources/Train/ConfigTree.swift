@@ -9,6 +9,12 @@ import Tensor
 public typealias ConfigTree = JSON
 
 extension JSON {
+    /// A float32 setting as the shortest decimal that reads back as the same float (`0.286`, not
+    /// the `0.28600001335144043` of its exact double).
+    public static func float(_ value: Float) -> ConfigTree {
+        value.isFinite ? .number(Double(String(value))!) : .number(Double(value))
+    }
+
     /// A short rendering for messages.
     var brief: String {
         let text = description.replacingOccurrences(of: "\n", with: " ")

@@ -99,12 +99,13 @@ public struct RunConfig {
         }
         var tree = try ConfigTree(json: text, source: path)
         for assignment in overrides { tree = try tree.overriding(assignment) }
-        return try RunConfig(tree, source: path, baseFolder: (path as NSString).deletingLastPathComponent)
+        return try RunConfig(tree, source: path, baseFolder: (path as NSString).deletingLastPathComponent, overrides: overrides)
     }
 
-    /// Reads a configuration tree. Relative paths in it are relative to `baseFolder`.
-    public init(_ tree: ConfigTree, source: String, baseFolder: String = "") throws {
-        let root = try ConfigReader(tree, source: source)
+    /// Reads a configuration tree. Relative paths in it are relative to `baseFolder`; problems with
+    /// values that `overrides` set are blamed on them.
+    public init(_ tree: ConfigTree, source: String, baseFolder: String = "", overrides: [String] = []) throws {
+        let root = try ConfigReader(tree, source: source, overrides: overrides)
         func path(_ text: String) -> String {
             text.hasPrefix("/") || baseFolder.isEmpty || !text.contains("/") && !text.contains(".") ? text : (baseFolder as NSString).appendingPathComponent(text)
         }
@@ -221,7 +222,7 @@ public struct RunConfig {
     /// The configuration with every default filled in: what the run actually uses, printed at the
     /// start and saved as `config.json` in the run folder.
     public var resolved: ConfigTree {
-        func numbers(_ values: [Float]) -> ConfigTree { .array(values.map { .number(Double($0)) }) }
+        func numbers(_ values: [Float]) -> ConfigTree { .array(values.map { .float($0) }) }
         func model(_ m: Model) -> ConfigTree {
             var members: [(key: String, value: ConfigTree)] = [("model", .string(m.source))]
             if let taps = m.taps {
@@ -255,21 +256,21 @@ public struct RunConfig {
             ])),
             ("loss", .object([
                 ("ce", .object([("weight", .number(1))])),
-                ("kd", .object([("weight", .number(Double(o.kdWeight))), ("temperature", .number(Double(o.temperature)))])),
-                ("feat", .object([("weight", .number(Double(o.featureWeight)))])),
-                ("distance", .object([("weight", .number(Double(o.relation.distanceWeight))), ("per_image_mean", .bool(o.relation.perImageMean))])),
-                ("angle", .object([("weight", .number(Double(o.relation.angleWeight))), ("chunk", .number(Double(o.relation.angleChunk)))])),
+                ("kd", .object([("weight", .float(o.kdWeight)), ("temperature", .float(o.temperature))])),
+                ("feat", .object([("weight", .float(o.featureWeight))])),
+                ("distance", .object([("weight", .float(o.relation.distanceWeight)), ("per_image_mean", .bool(o.relation.perImageMean))])),
+                ("angle", .object([("weight", .float(o.relation.angleWeight)), ("chunk", .number(Double(o.relation.angleChunk)))])),
                 ("cluster", .object([("mode", .string(o.clustering.mode.rawValue)), ("grid", .number(Double(o.clustering.grid))),
                                      ("iterations", .number(Double(o.clustering.iterations))), ("border", .string(o.clustering.border.rawValue))])),
                 ("stages", .object([("tokenizer", .string(o.stageTokenizer.rawValue)), ("strides", .array(o.stageStrides.map { .number(Double($0)) }))])),
             ])),
             ("optimizer", .object([
                 ("name", .string(optimizer.kind.rawValue)), ("betas", numbers([optimizer.beta1, optimizer.beta2])),
-                ("eps", .number(Double(optimizer.epsilon))), ("weight_decay", .number(Double(optimizer.weightDecay))),
-                ("momentum", .number(Double(optimizer.momentum))), ("nesterov", .bool(optimizer.nesterov)),
+                ("eps", .float(optimizer.epsilon)), ("weight_decay", .float(optimizer.weightDecay)),
+                ("momentum", .float(optimizer.momentum)), ("nesterov", .bool(optimizer.nesterov)),
                 ("no_weight_decay", .array(optimizer.noWeightDecay.map { .string($0) })),
-                ("clip_grad", optimizer.maxGradientNorm.map { .number(Double($0)) } ?? .null),
-                ("batch_norm_momentum", .number(Double(optimizer.batchNormMomentum))),
+                ("clip_grad", optimizer.maxGradientNorm.map { .float($0) } ?? .null),
+                ("batch_norm_momentum", .float(optimizer.batchNormMomentum)),
             ])),
             ("schedule", .object([("lr", .number(schedule.learningRate)), ("warmup_epochs", .number(schedule.warmupEpochs)),
                                   ("warmup_lr", .number(schedule.warmupLearningRate)), ("min_lr", .number(schedule.minimumLearningRate))])),

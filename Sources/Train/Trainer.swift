@@ -83,7 +83,8 @@ public final class Trainer {
         }
         let perEpoch = trainLoader.stepsPerEpoch
         steps = (min(config.steps ?? Int.max, perEpoch * config.epochs), perEpoch)
-        schedule = LearningRateSchedule(peak: config.schedule.learningRate, warmupSteps: Int(config.schedule.warmupEpochs * Double(perEpoch)),
+        schedule = LearningRateSchedule(peak: config.schedule.learningRate, warmupSteps: LearningRateSchedule.warmupSteps(epochs: config.schedule.warmupEpochs, of: config.epochs,
+                                                                                         stepsPerEpoch: perEpoch, totalSteps: steps.total),
                                         warmupLearningRate: config.schedule.warmupLearningRate,
                                         minimumLearningRate: config.schedule.minimumLearningRate, totalSteps: steps.total)
 
@@ -95,7 +96,7 @@ public final class Trainer {
             if let trained = trainedTensors["student/" + evaluation[id].name] { evaluation.tensors[id] = trained }
         }
         studentEvaluation = evaluation
-        if let entry = config.teacher {
+        if let entry = config.teacher, config.objective.usesTeacher {
             teacherEvaluation = try ModelLoader.load(entry, batch: config.evalBatch, data: data, seed: config.seed &+ 1, role: "teacher",
                                                      forEvaluation: true).graph
                 .adaptingInput(channels: data.channels, mean: config.student.mean, std: config.student.std, ownMean: entry.mean, ownStd: entry.std, role: "teacher")
@@ -137,7 +138,7 @@ public final class Trainer {
 
     /// A one-paragraph description of the compiled step for the start of a run.
     public var summary: String {
-        step.summary + "; \(steps.perEpoch) steps per epoch, \(steps.total) in all"
+        step.summary + "; \(steps.perEpoch) steps per epoch, \(steps.total) in all, \(schedule.warmupSteps) of warm-up"
     }
 
     /// Set (from any thread, e.g. a SIGINT handler) to stop after the current step: the run saves a
@@ -174,6 +175,8 @@ public final class Trainer {
         var globalStep = position.step
         let started = Date()
         let firstStep = globalStep
+        // A run cut short by `steps` has fewer epochs than the config's.
+        let epochsInRun = (steps.total + steps.perEpoch - 1) / steps.perEpoch
         while globalStep < steps.total {
             let epoch = globalStep / steps.perEpoch
             let stream = trainLoader.batches(epoch: epoch, startingAt: globalStep % steps.perEpoch)
@@ -196,7 +199,8 @@ public final class Trainer {
                 guard outputs.last!.floats[0].isFinite else {
                     throw InvalidInput("training", "the loss became \(outputs.last!.floats[0]) at step \(globalStep): lower schedule.lr or set optimizer.clip_grad")
                 }
-                if window == config.logEvery || globalStep % steps.perEpoch == 0 || globalStep == steps.total {
+                // On multiples of log_every, so a resumed run logs the same steps as one left alone.
+                if globalStep % config.logEvery == 0 || globalStep % steps.perEpoch == 0 || globalStep == steps.total {
                     sums = try communicator.allReduceSum(sums).map { $0 / Double(communicator.size) }
                     let seconds = Date().timeIntervalSince(windowStart)
                     let rate = Double(window * config.batch) / max(seconds, 1e-9)
@@ -204,7 +208,7 @@ public final class Trainer {
                     let remaining = elapsed / Double(globalStep - firstStep) * Double(steps.total - globalStep)
                     let terms = zip(step.lossNames, sums).map { name, sum in "\(name.dropFirst(5)) \(String(format: "%.4f", sum / Double(window)))" }
                     var record: [(String, Any)] = [("epoch", epoch + 1), ("step", globalStep), ("lr", lr), ("images_per_second", rate)]
-                    var line = "epoch \(epoch + 1)/\(config.epochs) step \(globalStep)/\(steps.total) | \(terms.joined(separator: " ")) | lr \(String(format: "%.2e", lr)) | \(Int(rate)) img/s"
+                    var line = "epoch \(epoch + 1)/\(epochsInRun) step \(globalStep)/\(steps.total) | \(terms.joined(separator: " ")) | lr \(String(format: "%.2e", lr)) | \(Int(rate)) img/s"
                     if communicator.size > 1 {
                         let share = (communicator.allReduceSeconds - windowAllReduce) / max(seconds, 1e-9)
                         line += String(format: " on %d ranks (all-reduce %.1f%%)", communicator.size, share * 100)
@@ -245,8 +249,7 @@ public final class Trainer {
     func saveStudent(to path: String, top1: Double, epoch: Int) throws {
         var graph = studentEvaluation
         graph.metadata.merge(step.studentTaps.metadata(prefix: "taps.")) { $1 }
-        graph.metadata["normalization.mean"] = config.student.mean.map { String($0) }.joined(separator: ",")
-        graph.metadata["normalization.std"] = config.student.std.map { String($0) }.joined(separator: ",")
+        graph.metadata.merge(Normalization(mean: config.student.mean, std: config.student.std).metadata) { $1 }
         graph.metadata["trained.epoch"] = String(epoch)
         graph.metadata["trained.top1"] = String(top1)
         graph.metadata["trained.run"] = config.name

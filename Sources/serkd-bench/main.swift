@@ -2,34 +2,54 @@ import CLI
 import Tensor
 
 let usage = """
-    usage: serkd-bench <benchmark> [options]
+    usage: serkd-bench BENCHMARK [OPTIONS]
 
     benchmarks:
-      conv [--batch B] [--repeat R]     forward convolutions of ResNet and MobileNet layers on OpenBLAS and oneDNN
-      gemm [--size N | --m M --n N --k K] [--transpose-a] [--transpose-b] [--repeat R]
-                                        cblas_sgemm through serkd's BLAS loader: GFLOP/s and the kernel
-      infer MODEL [--batch B] [--repeat R] [--warmup W]
-                                        latency of a model (.serkd, .onnx, or IR text form .txt) on random input
-                                        (median, min; one line of JSON with --json)
-      rkd-angle [--batch B] [--tokens N] [--width D] [--chunk C] [--repeat R] [--json]
-                                        RKD angle loss forward+backward (Gram form): time, arena, max RSS
-      train-step [--student NAME] [--teacher NAME] [--batch B] [--image-size S] [--disable-pass NAME]… [--repeat R] [--profile] [--json]
-                                        one compiled SeRKD training step of zoo models: kernels, arena, step time, max RSS
-      allreduce [--repeat R] [--max-floats N] [--gradients G --compute-ms T --batch B] [--bandwidth GB/s] [--latency µs]
-                                        under mpirun -np N: MPI_Allreduce time and bus bandwidth by size, and an
-                                        estimated step time and images/s on more ranks for a model of G gradients
+      allreduce     under mpirun -np N: MPI_Allreduce time and bus bandwidth, and an N-rank step estimate
+      conv          forward convolutions of ResNet and MobileNet layers on OpenBLAS and oneDNN
+      gemm          cblas_sgemm through serkd's BLAS loader: GFLOP/s and the kernel
+      infer MODEL   latency of a model (.serkd, .onnx, or IR text form .txt) on random input
+      rkd-angle     RKD angle loss forward+backward (Gram form): time, arena, max RSS
+      train-step    one compiled SeRKD training step of zoo models: kernels, arena, step time, max RSS
+
+    serkd-bench BENCHMARK --help (or -h) lists its options. Measure release builds.
     """
 
-Tool.main("serkd-bench") {
-    var arguments = try Arguments(Array(CommandLine.arguments.dropFirst()), flags: ["help", "json", "profile", "transpose-a", "transpose-b"])
-    switch arguments.optionalPositional() {
-    case "conv": try ConvolutionBenchmark.run(&arguments)
-    case "gemm": try GemmBenchmark.run(&arguments)
-    case "infer": try InferenceBenchmark.run(&arguments)
-    case "rkd-angle": try RKDAngleBenchmark.run(&arguments)
-    case "train-step": try TrainStepBenchmark.run(&arguments)
-    case "allreduce": try AllReduceBenchmark.run(&arguments)
-    case nil, "help": print(usage)
-    case let name?: throw InvalidInput(nil, "unknown benchmark '\(name)' (try --help)")
-    }
-}
+Tool.main("serkd-bench", usage: usage, commands: [
+    Command("allreduce", usage: """
+        usage: serkd-bench allreduce [--repeat R] [--max-floats N] [--gradients G --compute-ms T --batch B]
+                                     [--bandwidth GB/s] [--latency µs]
+
+        Under mpirun -np N: MPI_Allreduce time and bus bandwidth by size, and an estimated step time
+        and images/s on more ranks for a model of G gradients.
+        """, syntax: Syntax(options: ["repeat", "max-floats", "gradients", "compute-ms", "batch", "bandwidth", "latency"]),
+        run: AllReduceBenchmark.run),
+    Command("conv", usage: """
+        usage: serkd-bench conv [--batch B] [--repeat R]
+
+        Forward convolutions of ResNet and MobileNet layers on OpenBLAS and oneDNN: time and GFLOP/s.
+        """, syntax: Syntax(options: ["batch", "repeat"]), run: ConvolutionBenchmark.run),
+    Command("gemm", usage: """
+        usage: serkd-bench gemm [--size N | --m M --n N --k K] [--transpose-a] [--transpose-b] [--repeat R]
+
+        cblas_sgemm through serkd's BLAS loader: GFLOP/s (median, best) and the kernel in use.
+        """, syntax: Syntax(flags: ["transpose-a", "transpose-b"], options: ["size", "m", "n", "k", "repeat"]), run: GemmBenchmark.run),
+    Command("infer", usage: """
+        usage: serkd-bench infer MODEL [--batch B] [--repeat R] [--warmup W] [--json]
+
+        Latency of MODEL (.serkd, .onnx, or IR text form .txt) on random input: median and minimum,
+        or one line of JSON with --json.
+        """, syntax: Syntax(flags: ["json"], options: ["batch", "repeat", "warmup"]), run: InferenceBenchmark.run),
+    Command("rkd-angle", usage: """
+        usage: serkd-bench rkd-angle [--batch B] [--tokens N] [--width D] [--chunk C] [--repeat R] [--warmup W] [--json]
+
+        The RKD angle loss forward and backward (Gram form): time, arena, max RSS.
+        """, syntax: Syntax(flags: ["json"], options: ["batch", "tokens", "width", "chunk", "repeat", "warmup"]), run: RKDAngleBenchmark.run),
+    Command("train-step", usage: """
+        usage: serkd-bench train-step [--student NAME] [--teacher NAME] [--batch B] [--image-size S] [--classes C]
+                                      [--disable-pass NAME]… [--repeat R] [--warmup W] [--profile] [--json]
+
+        One compiled SeRKD training step of zoo models: kernels, arena, step time, max RSS.
+        """, syntax: Syntax(flags: ["json", "profile"], options: ["student", "teacher", "batch", "image-size", "classes", "disable-pass", "repeat", "warmup"]),
+        run: TrainStepBenchmark.run),
+])

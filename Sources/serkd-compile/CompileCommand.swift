@@ -13,50 +13,54 @@ enum CompileCommand {
           model MODEL.serkd|MODEL.onnx -o MODEL.plan [--batch N]     an inference model
           inspect FILE.plan [--dump]                                 check a plan file and describe it
 
-        options of graph and model:
-          -o, --output FILE        the plan to write (nothing is left there on failure)
-          --disable-pass NAME      skip a compiler pass (repeatable; see --list-passes)
-          --dump                   print the plan: one line per step, then the buffers
+        \(outputOptions)
           --list-passes            print the passes in the order they run, and exit
 
+        serkd-compile COMMAND --help (or -h) describes a command.
         Run the plan with `serkd-run train --config RUN.json --plan TRAIN.plan` or
         `serkd-run infer MODEL.plan --input X.npy`. A plan records the thread count it was compiled
         for (SERKD_THREADS, else the number of cores) and runs only with that many threads.
         """
 
-    /// Runs the command named by the first argument.
-    static func run(_ list: [String]) throws {
-        var arguments = try Arguments(list, flags: ["dump", "list-passes", "help"])
-        if arguments.flag("list-passes") {
-            for pass in Pipeline.passes { print("\(pass.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(pass.summary)") }
-            return
-        }
-        if arguments.flag("help") {
-            print(usage)
-            return
-        }
-        switch arguments.optionalPositional() {
-        case "graph": try GraphCommand.run(&arguments)
-        case "model": try ModelCommand.run(&arguments)
-        case "inspect": try InspectCommand.run(&arguments)
-        case nil:
-            print(usage)
-            throw InvalidInput(nil, "no command given")
-        case let command?: throw InvalidInput(command, "unknown command (try serkd-compile --help)")
-        }
+    /// The options `graph` and `model` share, as their help lists them.
+    static let outputOptions = """
+        options of graph and model:
+          -o, --output FILE        the plan to write (nothing is left there on failure)
+          --disable-pass NAME      skip a compiler pass (repeatable; see --list-passes)
+          --memory-budget SIZE     keep the arena within SIZE (512MiB, 2GiB, bytes), recomputing
+                                   activations in the backward pass where needed
+          --dump                   print the plan: one line per step, then the buffers
+        """
+
+    /// The commands, in the order the usage lists them.
+    static let commands = [GraphCommand.command, ModelCommand.command, InspectCommand.command]
+
+    /// Prints every pass with what it does.
+    static func listPasses() {
+        for pass in Pipeline.passes { print("\(pass.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(pass.summary)") }
     }
 
-    /// The options both commands take: where to write, which passes to skip, whether to dump.
+    /// The options both compiling commands take: where to write (or only dump), which passes to
+    /// skip, the memory budget.
     struct Output {
-        var path: String
+        /// The plan file to write; nil when only `--dump` was asked for.
+        var path: String?
         var options: Pipeline.Options
         var dump: Bool
 
+        static let syntax = Syntax(flags: ["dump"], options: ["output", "memory-budget", "disable-pass"])
+
         init(_ arguments: inout Arguments) throws {
-            guard let path = arguments.option("output") else { throw InvalidInput(nil, "missing output file (-o FILE.plan)") }
-            self.path = path
-            options = Pipeline.Options(disabledPasses: Set(arguments.options("disable-pass")))
+            path = arguments.option("output")
             dump = arguments.flag("dump")
+            guard path != nil || dump else { throw InvalidInput(nil, "missing output file (-o FILE.plan, or --dump to print the plan)") }
+            options = Pipeline.Options(disabledPasses: Set(arguments.options("disable-pass")),
+                                       memoryBudget: try arguments.byteSizeOption("memory-budget"))
+        }
+
+        /// Syntax of a command taking these options and `extra`.
+        static func syntax(adding extra: Syntax) -> Syntax {
+            Syntax(flags: syntax.flags.union(extra.flags), options: syntax.options.union(extra.options), lists: syntax.lists.union(extra.lists))
         }
     }
 }

@@ -2,12 +2,24 @@ import CLI
 import Compiler
 import Dispatch
 import GraphIR
+import ONNX
 import Runtime
 import Train
 
 /// `serkd-compile inspect FILE.plan [--dump]`: reads and validates a plan file as `serkd-run` would
 /// and describes it: metadata, kernels, memory, how long reading took.
 enum InspectCommand {
+    static let usage = """
+        usage: serkd-compile inspect FILE.plan [--dump]
+
+        Reads and checks FILE.plan as serkd-run would and describes it: inputs, outputs, kernels,
+        arena and persistent memory, metadata, and how long reading took.
+
+          --dump      also print the plan: one line per step, then the buffers
+        """
+
+    static let command = Command("inspect", usage: usage, syntax: Syntax(flags: ["dump"]), run: run)
+
     static func run(_ arguments: inout Arguments) throws {
         let path = try arguments.positional("plan file (FILE.plan)")
         let dump = arguments.flag("dump")
@@ -23,11 +35,7 @@ enum InspectCommand {
               + "persistent: \(formatBytes(persistent)) in \(plan.persistent.count) tensors")
         print("inputs: " + plan.inputs.map { describe($0, in: plan) }.joined(separator: ", "))
         print("outputs: " + plan.outputs.map { describe($0, in: plan) }.joined(separator: ", "))
-        print("metadata:")
-        for key in file.metadata.keys.sorted() {
-            let value = file.metadata[key]!.replacingOccurrences(of: "\n", with: " ")
-            print("  \(key): \(value.count > 100 ? String(value.prefix(97)) + "…" : value)")
-        }
+        for line in MetadataListing.lines(file.metadata) { print(line) }
         if dump { print(PlanDump.text(plan)) }
     }
 

@@ -6,6 +6,18 @@ import ONNX
 /// `serkd-compile model MODEL.serkd|MODEL.onnx -o MODEL.plan [--batch N]`: compiles an inference
 /// model for `serkd-run infer`.
 enum ModelCommand {
+    static let usage = """
+        usage: serkd-compile model MODEL.serkd|MODEL.onnx (-o MODEL.plan | --dump) [--batch N]
+                                   [--disable-pass NAME]… [--memory-budget SIZE]
+
+        Compiles an inference model into a plan `serkd-run infer MODEL.plan` runs with no graph work.
+
+          --batch N                the batch an ONNX model is imported for (a .serkd model keeps its own)
+        \(CompileCommand.outputOptions)
+        """
+
+    static let command = Command("model", usage: usage, syntax: CompileCommand.Output.syntax(adding: Syntax(options: ["batch"])), run: run)
+
     static func run(_ arguments: inout Arguments) throws {
         let source = try arguments.positional("model (MODEL.serkd or MODEL.onnx)")
         let batch = try arguments.intOption("batch", in: 1...65_536)
@@ -25,9 +37,10 @@ enum ModelCommand {
             "memory.lower_bound": String(compiled.memory.lowerBound),
         ]
         for (key, value) in graph.metadata { metadata["model." + key] = value }
-        try PlanFile(compiled, metadata: metadata).write(to: output.path, producer: "serkd-compile")
         if output.dump { print(PlanDump.text(compiled.plan)) }
-        print(CompileReport(source: source, output: output.path, plan: compiled.plan, compilation: compiled).text)
+        guard let path = output.path else { return }
+        try PlanFile(compiled, metadata: metadata).write(to: path, producer: "serkd-compile")
+        print(CompileReport(source: source, output: path, plan: compiled.plan, compilation: compiled).text)
     }
 
     /// The model at `path`: an ONNX file imported for `batch`, or a `.serkd` file, which keeps the

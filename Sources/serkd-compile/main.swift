@@ -1,3 +1,4 @@
 import CLI
 
-Tool.main("serkd-compile") { try CompileCommand.run(Array(CommandLine.arguments.dropFirst())) }
+Tool.main("serkd-compile", usage: CompileCommand.usage, commands: CompileCommand.commands,
+          actions: ["list-passes": CompileCommand.listPasses])

@@ -20,12 +20,9 @@ enum ExportCommand {
           --fixed-batch       keep the saved batch size instead of a symbolic one
         """
 
-    static func run(_ list: [String]) throws {
-        var arguments = try Arguments(list, flags: ["fixed-batch", "help"])
-        if arguments.flag("help") {
-            print(usage)
-            return
-        }
+    static let command = Command("export", usage: usage, syntax: Syntax(flags: ["fixed-batch"], options: ["output", "opset"]), run: run)
+
+    static func run(_ arguments: inout Arguments) throws {
         let source = try arguments.positional("input model (IN.serkd)")
         guard let destination = arguments.option("output") else { throw InvalidInput(nil, "missing output file (-o OUT.onnx or OUT.safetensors)") }
         let opset = try arguments.intOption("opset", in: ONNXExport.supportedOpsets)
@@ -45,7 +42,7 @@ enum ExportCommand {
             print("\(source) → \(destination): \(written.count) tensors (\(ByteCount.describe(written.bytes)))")
             return
         }
-        let options = ONNXExport.Options(opset: opset ?? 17, dynamicBatch: !fixedBatch, producerVersion: ConvertCommand.version)
+        let options = ONNXExport.Options(opset: opset ?? 17, dynamicBatch: !fixedBatch, producerVersion: Tool.version)
         let summary: ONNXExport.Summary
         do {
             summary = try ONNXExport.write(graph, to: destination, options: options)

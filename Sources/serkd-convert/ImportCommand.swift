@@ -14,12 +14,9 @@ enum ImportCommand {
           --dump      also print the imported graph in its text form
         """
 
-    static func run(_ list: [String]) throws {
-        var arguments = try Arguments(list, flags: ["dump", "help"])
-        if arguments.flag("help") {
-            print(usage)
-            return
-        }
+    static let command = Command("import", usage: usage, syntax: Syntax(flags: ["dump"], options: ["batch"]), run: run)
+
+    static func run(_ arguments: inout Arguments) throws {
         let source = try arguments.positional("input ONNX file (IN.onnx)")
         let destination = try arguments.positional("output file (OUT.serkd)")
         let batch = try arguments.intOption("batch")
@@ -27,7 +24,7 @@ enum ImportCommand {
         try arguments.finish()
 
         let graph = try ONNXImport.graph(fromFile: source, options: .init(batch: batch))
-        try ModelFile.write(graph, to: destination, producer: "serkd-convert \(ConvertCommand.version)")
+        try ModelFile.write(graph, to: destination, producer: "serkd-convert \(Tool.version)")
         let size = graph.dataSize()
         print("\(source) → \(destination): \(graph.nodes.count) nodes, \(size.elements) weights (\(ByteCount.describe(size.bytes))), "
               + "batch \(graph.metadata["batch"] ?? "fixed")")

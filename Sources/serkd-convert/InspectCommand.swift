@@ -8,15 +8,13 @@ enum InspectCommand {
         usage: serkd-convert inspect FILE
 
         Describes FILE, an ONNX model or a .serkd graph (told apart by content): inputs and outputs,
-        opsets, an op histogram, the parameter count and bytes, and where the weights came from.
+        opsets, an op histogram, the parameter count and bytes, where the weights came from, and the
+        metadata (class labels, input normalisation, taps, how it was trained).
         """
 
-    static func run(_ list: [String]) throws {
-        var arguments = try Arguments(list, flags: ["help"])
-        if arguments.flag("help") {
-            print(usage)
-            return
-        }
+    static let command = Command("inspect", usage: usage, syntax: Syntax(), run: run)
+
+    static func run(_ arguments: inout Arguments) throws {
         let path = try arguments.positional("file to inspect")
         try arguments.finish()
         if try isModelFile(path) {
@@ -35,7 +33,8 @@ enum InspectCommand {
     /// The report for a `.serkd` graph.
     static func describe(_ graph: Graph, path: String) -> String {
         var lines = ["\(path): serkd model '\(graph.name)'"]
-        for key in ["source", "producer", "opsets", "batch", "weights"] {
+        let summarised = ["source", "producer", "opsets", "batch", "weights"]
+        for key in summarised {
             if let value = graph.metadata[key] { lines.append("\(key): \(value)") }
         }
         for input in graph.inputs { lines.append("input  \(graph[input].name): \(graph[input].type)") }
@@ -49,6 +48,7 @@ enum InspectCommand {
         let parameters = graph.dataSize(of: .parameter), constants = graph.dataSize(of: .constant)
         lines.append("parameters: \(parameters.elements) (\(ByteCount.describe(parameters.bytes))); "
                      + "constants: \(constants.elements) (\(ByteCount.describe(constants.bytes)))")
+        lines += MetadataListing.lines(graph.metadata.filter { !summarised.contains($0.key) })
         return lines.joined(separator: "\n")
     }
 }

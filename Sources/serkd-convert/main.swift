@@ -1,3 +1,3 @@
 import CLI
 
-Tool.main("serkd-convert") { try ConvertCommand.run(Array(CommandLine.arguments.dropFirst())) }
+Tool.main("serkd-convert", usage: ConvertCommand.usage, commands: ConvertCommand.commands)

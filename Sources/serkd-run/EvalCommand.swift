@@ -8,6 +8,18 @@ import Train
 /// (its `data` section, normalised with the config's student normalisation unless the model records
 /// its own).
 enum EvalCommand {
+    static let usage = """
+        usage: serkd-run eval MODEL --config RUN.json [--set key=value]…
+
+        Top-1/top-5 and loss of MODEL (.serkd or .onnx) on the evaluation data of RUN.json's `data`
+        section, normalised as the model's metadata says (else as the config's student).
+
+          --config FILE        the run config giving the data
+          --set key=value      override a config key (repeatable)
+        """
+
+    static let command = Command("eval", usage: usage, syntax: Syntax(options: ["config", "set"]), run: run)
+
     static func run(_ arguments: inout Arguments) throws {
         let modelPath = try arguments.positional("model file (.serkd or .onnx)")
         guard let configPath = arguments.option("config") else { throw InvalidInput("--config", "missing (a run config giving the data)") }
@@ -18,8 +30,11 @@ enum EvalCommand {
         entry.source = modelPath
         entry.taps = nil
         let graph = try ModelLoader.load(entry, batch: config.evalBatch, data: config.data, seed: config.seed, role: "model").graph
-        func numbers(_ key: String) -> [Float]? { graph.metadata[key].map { $0.split(separator: ",").compactMap { Float($0) } } }
-        let normalization = Normalization(mean: numbers("normalization.mean") ?? config.student.mean, std: numbers("normalization.std") ?? config.student.std)
+        let normalization = try Normalization(metadata: graph.metadata, source: modelPath)
+            ?? Normalization(mean: config.student.mean, std: config.student.std)
+        guard normalization.mean.count == config.data.channels else {
+            throw InvalidInput(modelPath, "normalises \(normalization.mean.count) channels, the data has \(config.data.channels)")
+        }
         let (_, evalSource) = try Datasets.open(config.data)
         let transform = SampleTransform(channels: config.data.channels, width: config.data.imageSize, height: config.data.imageSize,
                                         steps: [Resize(width: config.data.imageSize, height: config.data.imageSize)], normalization: normalization)

@@ -3,10 +3,13 @@ import Data
 import GraphIR
 
 /// Turns image files into a model's input batch the way timm evaluates: resize the shorter side to
-/// ⌊size / crop⌋, centre-crop, scale to [0, 1], normalise by mean and std (ImageNet's by default).
+/// ⌊size / crop⌋, centre-crop, scale to [0, 1], normalise by mean and std: the model's own (from its
+/// metadata) unless `--mean`/`--std` say otherwise, ImageNet's for a model that records none.
 struct ImagePreprocessing {
     var cropFraction: Double
-    var normalization: Normalization
+    /// `--mean` and `--std` as given (one value, or one per channel).
+    var mean: [Float]?
+    var std: [Float]?
 
     /// Reads `--crop-fraction F`, `--mean a,b,c` and `--std a,b,c`.
     init(_ arguments: inout Arguments) throws {
@@ -14,30 +17,44 @@ struct ImagePreprocessing {
             guard let value = Double(text), value > 0, value <= 1 else { throw InvalidInput("--crop-fraction", "expected a number in (0, 1], got '\(text)'") }
             return value
         } ?? 0.875
-        func triple(_ name: String, default value: [Float]) throws -> [Float] {
-            guard let text = arguments.option(name) else { return value }
-            let parts = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-            guard parts.count == value.count || parts.count == 1 else {
-                throw InvalidInput("--\(name)", "expected \(value.count) comma-separated numbers, got '\(text)'")
+        func numbers(_ name: String) throws -> [Float]? {
+            guard let text = arguments.option(name) else { return nil }
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, parts.allSatisfy({ $0?.isFinite == true }) else {
+                throw InvalidInput("--\(name)", "expected comma-separated numbers, got '\(text)'")
             }
-            return parts
+            return parts.map { $0! }
         }
-        normalization = Normalization(mean: try triple("mean", default: Normalization.imageNet.mean),
-                                      std: try triple("std", default: Normalization.imageNet.std))
-        guard normalization.std.allSatisfy({ $0 > 0 }) else { throw InvalidInput("--std", "must be positive") }
+        mean = try numbers("mean")
+        std = try numbers("std")
+        guard std?.allSatisfy({ $0 > 0 }) != false else { throw InvalidInput("--std", "must be positive") }
     }
 
-    /// The images at `paths`, preprocessed into one [N, C, H, W] batch for an input of type `input`.
-    func batch(_ paths: [String], for input: TensorType) throws -> Tensor {
+    /// The normalisation for `channels` channels: the flags over `own` (the model's) over ImageNet's
+    /// (for 3 channels; a model with other inputs and no normalisation of its own needs the flags).
+    func normalization(channels: Int, own: Normalization?) throws -> Normalization {
+        let defaults = own ?? (channels == 3 ? Normalization.imageNet : nil)
+        guard let meanValues = mean ?? defaults?.mean, let stdValues = std ?? defaults?.std else {
+            throw InvalidInput(nil, "the model records no input normalisation and takes \(channels) channels: give --mean and --std")
+        }
+        func expanded(_ values: [Float], _ source: String) throws -> [Float] {
+            if values.count == 1 { return Array(repeating: values[0], count: channels) }
+            guard values.count == channels else { throw InvalidInput(source, "has \(values.count) values, the model takes \(channels) channels") }
+            return values
+        }
+        return Normalization(mean: try expanded(meanValues, mean == nil ? "the model's normalization.mean" : "--mean"),
+                             std: try expanded(stdValues, std == nil ? "the model's normalization.std" : "--std"))
+    }
+
+    /// The images at `paths`, preprocessed into one [N, C, H, W] batch for an input of type `input`,
+    /// normalised as `normalization(channels:own:)` says.
+    func batch(_ paths: [String], for input: TensorType, own: Normalization?) throws -> Tensor {
         guard input.dtype == .float32, input.shape.rank == 4, input.shape[2] == input.shape[3] else {
             throw InvalidInput(nil, "--image needs a model taking square f32 images [N, C, S, S], this one takes \(input)")
         }
         let channels = input.shape[1], size = input.shape[2]
-        guard normalization.mean.count == channels || normalization.mean.count == 1 else {
-            throw InvalidInput("--mean", "has \(normalization.mean.count) values, the model takes \(channels) channels")
-        }
-        let perChannel = Normalization(mean: expand(normalization.mean, channels), std: expand(normalization.std, channels))
-        let transform = SampleTransform.evaluation(size: size, channels: channels, cropFraction: cropFraction, normalization: perChannel)
+        let transform = SampleTransform.evaluation(size: size, channels: channels, cropFraction: cropFraction,
+                                                   normalization: try normalization(channels: channels, own: own))
         let batch = Tensor(zeros: .float32, [paths.count, channels, size, size])
         var generator = Xoshiro256(seed: 0)
         for (index, path) in paths.enumerated() {
@@ -50,6 +67,4 @@ struct ImagePreprocessing {
         }
         return batch
     }
-
-    private func expand(_ values: [Float], _ count: Int) -> [Float] { values.count == 1 ? Array(repeating: values[0], count: count) : values }
 }

@@ -9,6 +9,32 @@ import Train
 /// `serkd-run infer`: runs a model (or a compiled plan) on an input array and prints (and optionally
 /// saves) the result.
 enum Infer {
+    static let usage = """
+        usage: serkd-run infer MODEL (--input X.npy | --image FILE…) [--output Y.npy] [--top K]
+                               [--labels FILE] [--repeat N] [--profile]
+                               [--crop-fraction F] [--mean a,b,c] [--std a,b,c]
+
+        Runs MODEL (.serkd, .onnx imported on the fly, or a .plan from serkd-compile model) on an
+        input and prints, for a classifier, the top K classes of each image with their softmax
+        probabilities (by name when the model's metadata or --labels names them).
+
+          --input X.npy        the input array, as the model takes it
+          --image FILE…        image files (PNG or JPEG), resized, centre-cropped and normalised as the
+                               model's metadata says (ImageNet's for a 3-channel model recording none)
+          --output Y.npy       also save the raw output
+          --top K              how many classes to show (default 5; 0 shows none)
+          --labels FILE        class names, one per line (default: the model's own, if it has them)
+          --repeat N           run N times and report the median time
+          --profile            time each kernel once
+          --crop-fraction F    centre crop fraction (default 0.875)
+          --mean, --std        normalisation, one value or one per channel, over the model's own
+        """
+
+    static let command = Command("infer", usage: usage,
+                                 syntax: Syntax(flags: ["profile"], options: ["input", "output", "top", "labels", "repeat", "crop-fraction", "mean", "std"],
+                                                lists: ["image"]),
+                                 run: run)
+
     static func run(_ arguments: inout Arguments) throws {
         let modelPath = try arguments.positional("model file (.serkd, .onnx or .plan)")
         let inputPath = arguments.option("input")
@@ -19,6 +45,7 @@ enum Infer {
         }
         let outputPath = arguments.option("output")
         let top = try arguments.intOption("top", in: 0...1000) ?? 5
+        let labelsPath = arguments.option("labels")
         let repeats = try arguments.intOption("repeat", in: 1...10000) ?? 1
         let profile = arguments.flag("profile")
         try arguments.finish()
@@ -30,8 +57,9 @@ enum Infer {
             model = try LoadedModel(modelPath, batch: input.shape.rank > 0 ? input.shape[0] : nil)
         } else {
             model = try LoadedModel(modelPath, batch: imagePaths.count)
-            input = try preprocessing.batch(imagePaths, for: model.input)
+            input = try preprocessing.batch(imagePaths, for: model.input, own: model.normalization)
         }
+        let labels = try labelsPath.map(ClassScores.labels(file:)) ?? model.labels
         let inputName = inputPath ?? imagePaths[0]
         let expected = model.input
         let executor = Executor(model.plan, frozenWeights: true)
@@ -50,7 +78,10 @@ enum Infer {
         print("\(modelPath): \(model.summary)")
         print("input \(input.dtype.shortName)\(input.shape) → output \(output.dtype.shortName)\(output.shape) in \(String(format: "%.2f", median * 1000)) ms\(repeats > 1 ? " (median of \(repeats))" : "")")
         if output.dtype == .float32, output.shape.rank == 2, top > 0 {
-            printTop(output, k: min(top, output.shape[1]), labels: model.labels)
+            if let labelsPath, let labels, labels.count != output.shape[1] {
+                throw InvalidInput(labelsPath, "names \(labels.count) classes, the model has \(output.shape[1])")
+            }
+            for line in ClassScores(output, labels: labels).lines(top: min(top, output.shape[1])) { print(line) }
         }
         if profile { try printProfile(executor, batches.chunks[0]) }
         if let outputPath { try NumPyFile.write(output, to: outputPath) }
@@ -73,28 +104,6 @@ enum Infer {
         for (step, time) in zip(executor.plan.steps, seconds).sorted(by: { $0.1 > $1.1 }).prefix(12) {
             let shapes = step.operands.map { executor.plan.buffers[$0.index].shape.description }.joined(separator: " ")
             print("  \(String(format: "%7.2f ms", time * 1000))  \(step.kernel.name) \(step.label)  \(shapes)")
-        }
-    }
-
-    /// Class labels stored in a model's metadata ("labels": one per line, or comma-separated), if any.
-    static func labels(_ text: String?) -> [String]? {
-        text.map { text in
-            text.split(separator: text.contains("\n") ? "\n" : ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        }
-    }
-
-    static func printTop(_ scores: Tensor, k: Int, labels: [String]?) {
-        let values = scores.floats
-        let classes = scores.shape[1]
-        for row in 0..<scores.shape[0] {
-            let slice = values[(row * classes)..<((row + 1) * classes)]
-            let best = slice.indices.sorted { slice[$0] > slice[$1] || (slice[$0] == slice[$1] && $0 < $1) }.prefix(k)
-            let text = best.map { index -> String in
-                let c = index - row * classes
-                let name = labels.flatMap { c < $0.count ? $0[c] : nil } ?? "class \(c)"
-                return "\(name) \(String(format: "%.4f", slice[index]))"
-            }
-            print("  [\(row)] " + text.joined(separator: ", "))
         }
     }
 }

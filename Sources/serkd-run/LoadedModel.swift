@@ -1,4 +1,5 @@
 import Compiler
+import Data
 import GraphIR
 import ONNX
 import Runtime
@@ -13,6 +14,8 @@ struct LoadedModel {
     let input: TensorType
     /// Class names from the model's metadata, if any.
     let labels: [String]?
+    /// The input normalisation the model's metadata records, if any.
+    let normalization: Data.Normalization?
     /// What was loaded, for the first line of output.
     let summary: String
 
@@ -25,14 +28,16 @@ struct LoadedModel {
                 throw InvalidInput(path, "is a training plan: run it with serkd-run train --config RUN.json --plan \(path)")
             }
             plan = file.plan
-            labels = Infer.labels(file.metadata["model.labels"])
+            labels = ClassScores.labels(metadata: file.metadata["model.labels"])
+            normalization = try Data.Normalization(metadata: file.metadata, prefix: "model.", source: path)
             summary = "plan of \(plan.steps.count) kernels, arena \(formatBytes(plan.arenaBytes))"
         } else {
             let graph = try loadModel(path, batch: batch)
             let compiled = try Pipeline.compile(graph.frozen())
             let (plan, memory) = (compiled.plan, compiled.memory)
             self.plan = plan
-            labels = Infer.labels(graph.metadata["labels"])
+            labels = ClassScores.labels(metadata: graph.metadata["labels"])
+            normalization = try Data.Normalization(metadata: graph.metadata, source: path)
             summary = "\(graph.nodes.count) nodes → \(plan.steps.count) kernels, arena \(formatBytes(memory.arenaBytes))"
         }
         guard plan.inputs.count == 1 else { throw InvalidInput(path, "has \(plan.inputs.count) inputs; infer feeds exactly one") }

@@ -12,43 +12,46 @@ enum TrainCommand {
     static func run(_ arguments: inout Arguments) throws {
         guard let configPath = arguments.option("config") else { throw InvalidInput("--config", "missing (a run config, see examples/README.md)") }
         var overrides = arguments.options("set")
-        if let steps = arguments.option("steps") { overrides.append("steps=\(steps)") }
+        if let steps = try arguments.intOption("steps") { overrides.append("steps=\(steps)") }
         if let output = arguments.option("output") { overrides.append("output=\"\(output)\"") }
         if arguments.flag("deterministic") { overrides.append("deterministic=true") }
         let plan = arguments.option("plan")
         let resume = arguments.flag("resume")
+        let force = arguments.flag("force")
         let quiet = arguments.flag("quiet")
         let profile = arguments.flag("profile")
         try arguments.finish()
 
         let communicator = try Communicator.world()
         try DataParallelRun.run(communicator) {
-            try train(configPath: configPath, overrides: overrides, plan: plan, resume: resume, quiet: quiet || !communicator.isRoot,
-                      profile: profile, communicator: communicator)
+            try train(configPath: configPath, overrides: overrides, plan: plan, resume: resume, force: force,
+                      quiet: quiet || !communicator.isRoot, profile: profile, communicator: communicator)
         }
     }
 
-    static func train(configPath: String, overrides: [String], plan: String?, resume: Bool, quiet: Bool, profile: Bool,
-                      communicator: Communicator) throws {
+    static func train(configPath: String, overrides: [String], plan: String?, resume: Bool, force: Bool, quiet: Bool,
+                      profile: Bool, communicator: Communicator) throws {
         let config = try RunConfig.load(configPath, overrides: overrides)
-        if !quiet {
-            print("config (resolved):")
-            print(config.resolved.description)
-        }
+        let root = communicator.isRoot
+        if !profile && root { try RunFolder(config.output).check(resume: resume, force: force) }
         let trainer = try Trainer(config: config, plan: plan, communicator: communicator) { line in
             print(line)
             fflush(stdout)
         }
-        let root = communicator.isRoot
+        // Printed once the models, data and step are known good, so a mistake is the first thing shown.
+        if !quiet { print("config (resolved):\n\(config.resolved.description)") }
         if root { print(trainer.summary) }
         if profile {
             let report = try trainer.profile()
             if root { print(report) }
             return
         }
-        signal(SIGINT) { _ in Trainer.interrupted.set() }
+        if force && root { try RunFolder(config.output).clear() }
+        stopTrainingOnInterrupt()
         try trainer.run(resume: resume)
         guard root else { return }
-        print("run folder: \(trainer.folder) (config.json, metrics.jsonl, last.serkd, best.serkd, last.state)")
+        let written = "run folder: \(trainer.folder) (\(RunFolder(trainer.folder).existingFiles.joined(separator: ", ")))"
+        if Trainer.interrupted.isSet { throw Interrupted("interrupted; " + written) }
+        print(written)
     }
 }

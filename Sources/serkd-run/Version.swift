@@ -1,14 +1,13 @@
 import CBLAS
+import CLI
+import Foundation
 import Runtime
 
-/// The program's version.
-let serkdVersion = "0.1.0"
-
 /// Prints what a bug report needs: serkd's version, the CPU, which BLAS kernel was chosen and why,
-/// and whether oneDNN runs the convolutions, with its ISA.
+/// whether oneDNN runs the convolutions (with its ISA), and whether MPI is available.
 func printVersion() {
     let blas = BLAS.selection
-    print("serkd-run \(serkdVersion)")
+    print("serkd-run \(Tool.version)")
     print("cpu: \(String(cString: serkd_cpu_brand()).trimmingCharacters(in: .whitespaces)), \(Parallel.threadCount) threads")
     print("blas: OpenBLAS core \(blas.coreName) (\(blas.reason)), \(blas.threads) threads")
     print("blas build: \(blas.config)")
@@ -16,5 +15,3 @@ func printVersion() {
     print("convolutions: \(OneDNN.library == nil ? ConvolutionBackend.openBLAS.rawValue : "oneDNN (serkd's kernels with SERKD_DNNL=0)")")
     print("mpi: \(Communicator.availability)")
 }
-
-import Foundation

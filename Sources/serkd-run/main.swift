@@ -3,15 +3,13 @@ import Tensor
 import Foundation
 
 let usage = """
-    usage: serkd-run <command> [options]
+    usage: serkd-run COMMAND [ARGUMENTS]
 
     commands:
-      infer MODEL (--input X.npy | --image FILE...) [--output Y.npy] [--top K] [--repeat N] [--profile]
-                     [--crop-fraction 0.875] [--mean r,g,b] [--std r,g,b]   (image preprocessing)
+      infer MODEL (--input X.npy | --image FILE…) [--output Y.npy] [--top K] [--labels FILE] [--repeat N] [--profile]
                      run a model (.serkd, .onnx imported on the fly, or a .plan from serkd-compile model) on an input
-      train --config RUN.json [--set key=value]… [--plan TRAIN.plan] [--resume] [--steps N] [--output DIR] [--deterministic] [--quiet] [--profile]
-                     train a student by distillation (or a baseline) as the config describes; --plan runs
-                     the step serkd-compile graph compiled for this config instead of compiling it here
+      train --config RUN.json [--set key=value]… [--plan TRAIN.plan] [--resume | --force] [--steps N] [--output DIR] [--deterministic] [--quiet] [--profile]
+                     train a student by distillation (or a baseline) as the config describes
       eval MODEL --config RUN.json [--set key=value]…
                      top-1/top-5 of a model on the config's evaluation data
       compare RUN_FOLDER…
@@ -20,27 +18,10 @@ let usage = """
                      loss terms and evaluation accuracy against the step
       visualize superpixels --config RUN.json [--student best.serkd] [--images 0,1,2,3] -o map.png
                      evaluation images with the teacher's and the student's superpixels (paper Fig. 3)
-      --version      print the version, the CPU and the BLAS kernel in use
+
+    serkd-run COMMAND --help (or -h) describes a command; serkd-run --version prints the version,
+    the CPU and the BLAS kernel in use.
     """
 
-Tool.main("serkd-run") {
-    var arguments = try Arguments(Array(CommandLine.arguments.dropFirst()), flags: ["version", "help", "profile", "resume", "deterministic", "quiet"])
-    if arguments.flag("version") {
-        try arguments.finish()
-        printVersion()
-        return
-    }
-    if arguments.flag("help") {
-        print(usage)
-        return
-    }
-    switch arguments.optionalPositional() {
-    case "infer": try Infer.run(&arguments)
-    case "train": try TrainCommand.run(&arguments)
-    case "eval": try EvalCommand.run(&arguments)
-    case "visualize": try VisualizeCommand.run(&arguments)
-    case "compare": try CompareCommand.run(&arguments)
-    case nil: print(usage)
-    case let command?: throw InvalidInput(nil, "unknown command '\(command)' (try --help)")
-    }
-}
+Tool.main("serkd-run", usage: usage, commands: [Infer.command, TrainCommand.command, EvalCommand.command, CompareCommand.command, VisualizeCommand.command],
+          actions: ["version": printVersion])

@@ -57,7 +57,7 @@ struct ConvertToolTests {
              "serkd-convert: \(folder.file("unsupported.onnx")): 1 unsupported op: node 'resize' Resize (ai.onnx opset 17)\n"),
             (["import", folder.file("unsupported.onnx")], "serkd-convert: missing output file (OUT.serkd)\n"),
             (["import", "a", "b", "--batch", "0"], "serkd-convert: --batch: expected an integer in 1…\(Int.max), got '0'\n"),
-            (["import", "a", "b", "--bacth", "2"], "serkd-convert: --bacth: unknown option\n"),
+            (["import", "a", "b", "--bacth", "2"], "serkd-convert: --bacth: unknown option (did you mean --batch?)\n"),
             (["inspect", folder.file("missing.onnx")], "serkd-convert: \(folder.file("missing.onnx")): no such file\n"),
             (["frobnicate"], "serkd-convert: frobnicate: unknown command (try serkd-convert --help)\n"),
         ]

@@ -207,6 +207,7 @@ struct ModelSpec {
     var nodes: [NodeSpec] = []
     var functions: [FunctionSpec] = []
     var producer = "serkd tests"
+    var metadata: [(String, String)] = []
 
     /// The serialized `ModelProto`.
     func serialized() -> [UInt8] {
@@ -237,6 +238,7 @@ struct ModelSpec {
             m.graph = graph
             (m.n_opset_import, m.opset_import) = (opsets.count, arena.array(opsets.map { Optional(opsetEntry($0.0, $0.1, arena)) }))
             (m.n_functions, m.functions) = (functionMessages.count, arena.array(functionMessages))
+            (m.n_metadata_props, m.metadata_props) = (metadata.count, arena.array(metadata.map { Optional(entry($0.0, $0.1, arena)) }))
         }
         var bytes = [UInt8](repeating: 0, count: onnx__model_proto__get_packed_size(model))
         _ = onnx__model_proto__pack(model, &bytes)

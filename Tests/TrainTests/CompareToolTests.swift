@@ -35,6 +35,26 @@ import Testing
         let result = try BuiltTool.run("serkd-run", ["compare", good, missing])
         #expect(result.status != 0)
         #expect(result.output.isEmpty)
-        #expect(result.error == "serkd-run: \(missing)/metrics.jsonl: no such file\n")
+        #expect(result.error == "serkd-run: \(missing): no such file or folder\n")
+    }
+
+    @Test("entries that are not run folders are skipped with a note; a run not yet evaluated shows dashes")
+    func nonRunEntries() throws {
+        let workspace = try Workspace()
+        let run = try writeRun(workspace, "serkd-seed0", method: "serkd", evaluations: [(40, 0.85)])
+        let fresh = try writeRun(workspace, "fresh", method: "kd", evaluations: [])
+        let plan = workspace.file("serkd.plan"), empty = workspace.file("empty")
+        try "plan".write(toFile: plan, atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let result = try BuiltTool.run("serkd-run", ["compare", run, plan, empty, fresh])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.error == "serkd-run: note: skipping \(plan): not a run folder\nserkd-run: note: skipping \(empty): not a run folder\n")
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[1] == "serkd-seed0  serkd      40  85.00%  99.00%      85.00%    200")
+        #expect(lines[2] == "fresh        kd         20       –       –           –    200")
+        let nothing = try BuiltTool.run("serkd-run", ["compare", plan, empty])
+        #expect(nothing.status == 1)
+        #expect(nothing.error.hasSuffix("serkd-run: none of the 2 entries is a run folder (one holding config.json and metrics.jsonl)\n"))
     }
 }
