@@ -107,7 +107,7 @@ public final class Trainer {
     }
 
     /// Times one training step kernel by kernel (on the first batch, leaving the weights as they
-    /// were), and returns seconds per kernel kind and the slowest steps, for `--profile`.
+    /// were), and returns the time per class of work and the slowest steps, for `--profile`.
     public func profile() throws -> String {
         let before = Checkpoint(graph: step.state, epoch: 0, step: 0, bestTop1: -1)
         let saved = before.tensors.mapValues { $0.copy() }
@@ -118,21 +118,9 @@ public final class Trainer {
         var restore = before
         restore.tensors = saved
         try restore.restore(into: step.state, source: "profile")
-        var byKind: [String: (Double, Int)] = [:]
-        for (kernel, time) in zip(step.plan.steps, seconds) {
-            let entry = byKind[kernel.kernel.name] ?? (0, 0)
-            byKind[kernel.kernel.name] = (entry.0 + time, entry.1 + 1)
-        }
-        let total = seconds.reduce(0, +)
-        var lines = [String(format: "profile: one step %.1f ms (%.0f img/s)", total * 1000, Double(config.batch) / total)]
-        for (kind, (time, count)) in byKind.sorted(by: { $0.value.0 > $1.value.0 }).prefix(16) {
-            lines.append(String(format: "  %-28@ %8.2f ms %5.1f%%  ×%d", kind as NSString, time * 1000, 100 * time / total, count))
-        }
-        lines.append("slowest steps:")
-        for (kernel, time) in zip(step.plan.steps, seconds).sorted(by: { $0.1 > $1.1 }).prefix(40) {
-            let shapes = kernel.operands.map { step.plan.buffers[$0.index].shape.description }.joined(separator: " ")
-            lines.append(String(format: "  %7.2f ms  %@ %@  %@", time * 1000, kernel.kernel.name, kernel.label, shapes))
-        }
+        let report = KernelProfile(plan: step.plan, seconds: seconds)
+        let lines = [String(format: "profile: one step %.1f ms (%.0f img/s)", report.total * 1000, Double(config.batch) / report.total)]
+            + report.lines(plan: step.plan, peak: KernelProfile.measuredSgemmPeak(), slowest: 40)
         return lines.joined(separator: "\n")
     }
 

@@ -56,10 +56,7 @@ enum TrainStepBenchmark {
         guard profile else { return }
         // One more step, timed kernel by kernel: where the time goes, by kernel kind.
         let seconds = try executor.profile([images, targets, Tensor(scalar: Float(1e-4)), Tensor(scalar: t + 1)])
-        var byKind: [String: (seconds: Double, count: Int)] = [:]
-        for (step, time) in zip(plan.steps, seconds) { byKind[step.kernel.name, default: (0, 0)].seconds += time; byKind[step.kernel.name, default: (0, 0)].count += 1 }
-        for (name, total) in byKind.sorted(by: { $0.value.seconds > $1.value.seconds }).prefix(20) {
-            print("  \(name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", total.seconds * 1000)) ms  \(total.count)×")
-        }
+        let report = KernelProfile(plan: plan, seconds: seconds)
+        for line in report.lines(plan: plan, peak: KernelProfile.measuredSgemmPeak(), slowest: 20) { print(line) }
     }
 }
