@@ -93,4 +93,31 @@ import Testing
         #expect(serkd.output.contains("\n  normalization.mean: 0.5\n  normalization.std: 0.25\n"))
         #expect(serkd.output.contains("\n  labels: a,b,c,d\n"))
     }
+
+    @Test("a compiled plan keeps the model's normalisation and labels")
+    func planKeepsPreprocessing() throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        _ = try infer(folder, metadata: Self.ownPreprocessing)
+        let compiled = try BuiltTool.run("serkd-compile", ["model", folder.file("m.onnx"), "-o", folder.file("m.plan")])
+        #expect(compiled.status == 0, "\(compiled.error)")
+        let result = try BuiltTool.run("serkd-run", ["infer", folder.file("m.plan"), "--image", folder.file("x.png"), "--crop-fraction", "1"])
+        #expect(result.output.hasSuffix("\n  [0] d 83.01%, c 11.32%, b 4.15%, a 1.52%\n"), "\(result.error)")
+    }
+
+    @Test("the shipped Fashion-MNIST teacher runs on an image as it is, with the example's labels")
+    func shippedTeacher() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let example = root.appendingPathComponent("examples/fashion-mnist").path
+        let image = root.appendingPathComponent("Tests/Fixtures/data/astronaut_gray.png").path
+        let result = try BuiltTool.run("serkd-run", ["infer", example + "/teacher.onnx", "--image", image, "--labels", example + "/labels.txt", "--top", "3"])
+        #expect(result.status == 0, "\(result.error)")
+        let line = try #require(result.output.split(separator: "\n").last)
+        let names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        let shown = line.dropFirst(6).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(line.hasPrefix("  [0] ") && shown.count == 3)
+        for entry in shown {
+            #expect(names.contains { entry.hasPrefix($0 + " ") } && entry.hasSuffix("%"), "\(entry)")
+        }
+    }
 }
