@@ -120,4 +120,25 @@ import Testing
             #expect(names.contains { entry.hasPrefix($0 + " ") } && entry.hasSuffix("%"), "\(entry)")
         }
     }
+
+    @Test("without --crop-fraction, the crop fraction the model records is used")
+    func ownCropFraction() throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        // 8×8 pixels: timm's 0.875 resizes to 9 and crops, 1 keeps the image as it is.
+        let pixels = (0..<64).map { UInt8($0 * 4) }
+        try Data(Self.png(width: 8, height: 8, pixels: pixels)).write(to: URL(fileURLWithPath: folder.file("x.png")))
+        func run(_ metadata: [(String, String)], _ extra: [String]) throws -> Data {
+            var model = singleNode("Flatten", inputs: [("x", [nil, 1, 8, 8])], [.int("axis", 1)])
+            model.metadata = [("normalization.mean", "0"), ("normalization.std", "1")] + metadata
+            try model.write(to: folder.file("m.onnx"))
+            let result = try BuiltTool.run("serkd-run", ["infer", folder.file("m.onnx"), "--image", folder.file("x.png"), "--output", folder.file("y.npy")] + extra)
+            #expect(result.status == 0, "\(result.error)")
+            return try Data(contentsOf: URL(fileURLWithPath: folder.file("y.npy")))
+        }
+        let uncropped = try run([], ["--crop-fraction", "1"]), timm = try run([], [])
+        #expect(uncropped != timm)
+        #expect(try run([("preprocessing.crop_fraction", "1")], []) == uncropped)
+        #expect(try run([("preprocessing.crop_fraction", "1")], ["--crop-fraction", "0.875"]) == timm)
+    }
 }
