@@ -35,6 +35,11 @@ struct ImagePreprocessing {
         guard std?.allSatisfy({ $0 > 0 }) != false else { throw InvalidInput("--std", "must be positive") }
     }
 
+    /// The first preprocessing flag given, if any.
+    var givenFlag: String? {
+        cropFraction != nil ? "--crop-fraction" : mean != nil ? "--mean" : std != nil ? "--std" : nil
+    }
+
     /// The normalisation for `channels` channels: the flags over `own` (the model's) over ImageNet's
     /// (for 3 channels; a model with other inputs and no normalisation of its own needs the flags).
     func normalization(channels: Int, own: Normalization?) throws -> Normalization {

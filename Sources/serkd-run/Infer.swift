@@ -43,6 +43,7 @@ enum Infer {
         guard (inputPath == nil) != imagePaths.isEmpty else {
             throw InvalidInput(nil, "give either --input X.npy or one or more --image FILE")
         }
+        if inputPath != nil, let flag = preprocessing.givenFlag { throw InvalidInput(flag, "applies to --image only (--input is fed as it is)") }
         let outputPath = arguments.option("output")
         let top = try arguments.intOption("top", in: 0...1000) ?? 5
         let labelsPath = arguments.option("labels")

@@ -59,6 +59,13 @@ import Testing
         #expect(result.output.hasSuffix("\n  [0] three 40.84%, two 24.82%, one 19.31%, zero 15.03%\n"))
     }
 
+    @Test("preprocessing flags with --input are refused rather than ignored")
+    func preprocessingNeedsImages() throws {
+        let result = try BuiltTool.run("serkd-run", ["infer", "m.onnx", "--input", "x.npy", "--mean", "0.5"])
+        #expect(result.status == 1)
+        #expect(result.error == "serkd-run: --mean: applies to --image only (--input is fed as it is)\n")
+    }
+
     @Test("a --labels file naming the wrong number of classes is refused")
     func wrongLabelCount() throws {
         let folder = try ScratchFolder()
