@@ -6,8 +6,11 @@ import Tensor
 /// Declaring these up front lets parsing name a misspelt option as such (`--confg: unknown option
 /// (did you mean --config?)`) before the command looks for what it needs.
 public struct Syntax: Sendable {
+    /// Names that take no value (`--dump`).
     public var flags: Set<String>
+    /// Names that take one value (`--config run.json`); repeating one gives several.
     public var options: Set<String>
+    /// Names that take every value up to the next option (`--image a.png b.png`).
     public var lists: Set<String>
 
     /// `help` is a flag of every command.

@@ -11,6 +11,7 @@ public struct Command {
     /// Runs it on the arguments after its name.
     public let run: (inout Arguments) throws -> Void
 
+    /// A command selected by `name`, described by `usage`, accepting `syntax`, doing `run`.
     public init(_ name: String, usage: String, syntax: Syntax, run: @escaping (inout Arguments) throws -> Void) {
         self.name = name
         self.usage = usage

@@ -85,7 +85,9 @@ public enum Tool {
 
 /// Thrown by a command the user stopped with Ctrl-C after it cleaned up; `message` says what was kept.
 public struct Interrupted: Error {
+    /// What the command kept, for the one line on stderr.
     public var message: String
 
+    /// An interruption reported as `message`.
     public init(_ message: String) { self.message = message }
 }

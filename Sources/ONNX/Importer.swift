@@ -266,8 +266,8 @@ struct Importer {
         if let labels = ["labels", "classes", "class_names", "character"].lazy.compactMap({ properties[$0] }).first {
             graph.metadata["labels"] = labels
         }
-        // The input normalisation serkd writes on export, kept under the key the runtime reads.
-        for key in ["normalization.mean", "normalization.std"] where properties[key] != nil { graph.metadata[key] = properties[key] }
+        // The input preprocessing serkd writes on export, kept under the keys the runtime reads.
+        for key in ["normalization.mean", "normalization.std", "preprocessing.crop_fraction"] where properties[key] != nil { graph.metadata[key] = properties[key] }
         graph.metadata["ir_version"] = String(message.irVersion)
         graph.metadata["opsets"] = ONNXDomain.describe(opsets)
         origins.externalFiles = reader.externalFiles.count

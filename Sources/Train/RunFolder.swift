@@ -8,8 +8,10 @@ public struct RunFolder {
     /// The files a run writes, in the order it writes them.
     public static let fileNames = ["config.json", "metrics.jsonl", "last.state", "last.serkd", "best.serkd"]
 
+    /// The folder (it need not exist yet).
     public let path: String
 
+    /// The run folder at `path`.
     public init(_ path: String) { self.path = path }
 
     /// The run files present in the folder, in `fileNames` order.

@@ -238,6 +238,8 @@ public final class Trainer {
         var graph = studentEvaluation
         graph.metadata.merge(step.studentTaps.metadata(prefix: "taps.")) { $1 }
         graph.metadata.merge(Normalization(mean: config.student.mean, std: config.student.std).metadata) { $1 }
+        // Evaluation resizes the whole image (no centre crop): what `serkd-run infer` should do too.
+        graph.metadata["preprocessing.crop_fraction"] = "1"
         graph.metadata["trained.epoch"] = String(epoch)
         graph.metadata["trained.top1"] = String(top1)
         graph.metadata["trained.run"] = config.name

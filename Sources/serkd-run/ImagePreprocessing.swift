@@ -3,10 +3,15 @@ import Data
 import GraphIR
 
 /// Turns image files into a model's input batch the way timm evaluates: resize the shorter side to
-/// ⌊size / crop⌋, centre-crop, scale to [0, 1], normalise by mean and std: the model's own (from its
-/// metadata) unless `--mean`/`--std` say otherwise, ImageNet's for a model that records none.
+/// ⌊size / crop⌋, centre-crop, scale to [0, 1], normalise by mean and std. The crop fraction and
+/// normalisation are the model's own (from its metadata) unless the flags say otherwise; timm's
+/// 0.875 and ImageNet's statistics for a model that records none.
 struct ImagePreprocessing {
-    var cropFraction: Double
+    /// The metadata key of the centre-crop fraction a model was evaluated with in training.
+    static let cropFractionKey = "preprocessing.crop_fraction"
+
+    /// `--crop-fraction` as given.
+    var cropFraction: Double?
     /// `--mean` and `--std` as given (one value, or one per channel).
     var mean: [Float]?
     var std: [Float]?
@@ -16,7 +21,7 @@ struct ImagePreprocessing {
         cropFraction = try arguments.option("crop-fraction").map { text in
             guard let value = Double(text), value > 0, value <= 1 else { throw InvalidInput("--crop-fraction", "expected a number in (0, 1], got '\(text)'") }
             return value
-        } ?? 0.875
+        }
         func numbers(_ name: String) throws -> [Float]? {
             guard let text = arguments.option(name) else { return nil }
             let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
@@ -28,6 +33,11 @@ struct ImagePreprocessing {
         mean = try numbers("mean")
         std = try numbers("std")
         guard std?.allSatisfy({ $0 > 0 }) != false else { throw InvalidInput("--std", "must be positive") }
+    }
+
+    /// The first preprocessing flag given, if any.
+    var givenFlag: String? {
+        cropFraction != nil ? "--crop-fraction" : mean != nil ? "--mean" : std != nil ? "--std" : nil
     }
 
     /// The normalisation for `channels` channels: the flags over `own` (the model's) over ImageNet's
@@ -47,13 +57,14 @@ struct ImagePreprocessing {
     }
 
     /// The images at `paths`, preprocessed into one [N, C, H, W] batch for an input of type `input`,
-    /// normalised as `normalization(channels:own:)` says.
-    func batch(_ paths: [String], for input: TensorType, own: Normalization?) throws -> Tensor {
+    /// normalised as `normalization(channels:own:)` says and cropped by `--crop-fraction`, else by
+    /// `ownCropFraction` (the model's), else by 0.875.
+    func batch(_ paths: [String], for input: TensorType, own: Normalization?, ownCropFraction: Double?) throws -> Tensor {
         guard input.dtype == .float32, input.shape.rank == 4, input.shape[2] == input.shape[3] else {
             throw InvalidInput(nil, "--image needs a model taking square f32 images [N, C, S, S], this one takes \(input)")
         }
         let channels = input.shape[1], size = input.shape[2]
-        let transform = SampleTransform.evaluation(size: size, channels: channels, cropFraction: cropFraction,
+        let transform = SampleTransform.evaluation(size: size, channels: channels, cropFraction: cropFraction ?? ownCropFraction ?? 0.875,
                                                    normalization: try normalization(channels: channels, own: own))
         let batch = Tensor(zeros: .float32, [paths.count, channels, size, size])
         var generator = Xoshiro256(seed: 0)

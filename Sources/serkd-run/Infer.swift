@@ -26,7 +26,7 @@ enum Infer {
           --labels FILE        class names, one per line (default: the model's own, if it has them)
           --repeat N           run N times and report the median time
           --profile            time each kernel once
-          --crop-fraction F    centre crop fraction (default 0.875)
+          --crop-fraction F    centre crop fraction (default: the model's, else 0.875)
           --mean, --std        normalisation, one value or one per channel, over the model's own
         """
 
@@ -43,6 +43,7 @@ enum Infer {
         guard (inputPath == nil) != imagePaths.isEmpty else {
             throw InvalidInput(nil, "give either --input X.npy or one or more --image FILE")
         }
+        if inputPath != nil, let flag = preprocessing.givenFlag { throw InvalidInput(flag, "applies to --image only (--input is fed as it is)") }
         let outputPath = arguments.option("output")
         let top = try arguments.intOption("top", in: 0...1000) ?? 5
         let labelsPath = arguments.option("labels")
@@ -57,7 +58,7 @@ enum Infer {
             model = try LoadedModel(modelPath, batch: input.shape.rank > 0 ? input.shape[0] : nil)
         } else {
             model = try LoadedModel(modelPath, batch: imagePaths.count)
-            input = try preprocessing.batch(imagePaths, for: model.input, own: model.normalization)
+            input = try preprocessing.batch(imagePaths, for: model.input, own: model.normalization, ownCropFraction: model.cropFraction)
         }
         let labels = try labelsPath.map(ClassScores.labels(file:)) ?? model.labels
         let inputName = inputPath ?? imagePaths[0]

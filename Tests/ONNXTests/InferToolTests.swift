@@ -59,6 +59,13 @@ import Testing
         #expect(result.output.hasSuffix("\n  [0] three 40.84%, two 24.82%, one 19.31%, zero 15.03%\n"))
     }
 
+    @Test("preprocessing flags with --input are refused rather than ignored")
+    func preprocessingNeedsImages() throws {
+        let result = try BuiltTool.run("serkd-run", ["infer", "m.onnx", "--input", "x.npy", "--mean", "0.5"])
+        #expect(result.status == 1)
+        #expect(result.error == "serkd-run: --mean: applies to --image only (--input is fed as it is)\n")
+    }
+
     @Test("a --labels file naming the wrong number of classes is refused")
     func wrongLabelCount() throws {
         let folder = try ScratchFolder()
@@ -92,5 +99,53 @@ import Testing
         #expect(serkd.output.contains("\nmetadata:\n"))
         #expect(serkd.output.contains("\n  normalization.mean: 0.5\n  normalization.std: 0.25\n"))
         #expect(serkd.output.contains("\n  labels: a,b,c,d\n"))
+    }
+
+    @Test("a compiled plan keeps the model's normalisation and labels")
+    func planKeepsPreprocessing() throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        _ = try infer(folder, metadata: Self.ownPreprocessing)
+        let compiled = try BuiltTool.run("serkd-compile", ["model", folder.file("m.onnx"), "-o", folder.file("m.plan")])
+        #expect(compiled.status == 0, "\(compiled.error)")
+        let result = try BuiltTool.run("serkd-run", ["infer", folder.file("m.plan"), "--image", folder.file("x.png"), "--crop-fraction", "1"])
+        #expect(result.output.hasSuffix("\n  [0] d 83.01%, c 11.32%, b 4.15%, a 1.52%\n"), "\(result.error)")
+    }
+
+    @Test("the shipped Fashion-MNIST teacher runs on an image as it is, with the example's labels")
+    func shippedTeacher() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let example = root.appendingPathComponent("examples/fashion-mnist").path
+        let image = root.appendingPathComponent("Tests/Fixtures/data/astronaut_gray.png").path
+        let result = try BuiltTool.run("serkd-run", ["infer", example + "/teacher.onnx", "--image", image, "--labels", example + "/labels.txt", "--top", "3"])
+        #expect(result.status == 0, "\(result.error)")
+        let line = try #require(result.output.split(separator: "\n").last)
+        let names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        let shown = line.dropFirst(6).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(line.hasPrefix("  [0] ") && shown.count == 3)
+        for entry in shown {
+            #expect(names.contains { entry.hasPrefix($0 + " ") } && entry.hasSuffix("%"), "\(entry)")
+        }
+    }
+
+    @Test("without --crop-fraction, the crop fraction the model records is used")
+    func ownCropFraction() throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        // 8×8 pixels: timm's 0.875 resizes to 9 and crops, 1 keeps the image as it is.
+        let pixels = (0..<64).map { UInt8($0 * 4) }
+        try Data(Self.png(width: 8, height: 8, pixels: pixels)).write(to: URL(fileURLWithPath: folder.file("x.png")))
+        func run(_ metadata: [(String, String)], _ extra: [String]) throws -> Data {
+            var model = singleNode("Flatten", inputs: [("x", [nil, 1, 8, 8])], [.int("axis", 1)])
+            model.metadata = [("normalization.mean", "0"), ("normalization.std", "1")] + metadata
+            try model.write(to: folder.file("m.onnx"))
+            let result = try BuiltTool.run("serkd-run", ["infer", folder.file("m.onnx"), "--image", folder.file("x.png"), "--output", folder.file("y.npy")] + extra)
+            #expect(result.status == 0, "\(result.error)")
+            return try Data(contentsOf: URL(fileURLWithPath: folder.file("y.npy")))
+        }
+        let uncropped = try run([], ["--crop-fraction", "1"]), timm = try run([], [])
+        #expect(uncropped != timm)
+        #expect(try run([("preprocessing.crop_fraction", "1")], []) == uncropped)
+        #expect(try run([("preprocessing.crop_fraction", "1")], ["--crop-fraction", "0.875"]) == timm)
     }
 }

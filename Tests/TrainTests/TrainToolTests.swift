@@ -1,5 +1,6 @@
 import BuiltTools
 import Foundation
+import GraphIR
 import Testing
 
 /// `serkd-run train` as a user meets it: an existing run folder, Ctrl-C.
@@ -32,6 +33,10 @@ import Testing
         #expect(forced.status == 0, "\(forced.error)")
         #expect(forced.output.hasSuffix("run folder: \(folder) (config.json, metrics.jsonl, last.state, last.serkd, best.serkd)\n"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/best.serkd")) != Data("precious".utf8))
+        // The trained model records how to preprocess its inputs, for serkd-run infer and eval.
+        let best = try ModelFile.read(folder + "/best.serkd")
+        #expect(best.metadata["normalization.mean"] == "0.485,0.456,0.406" && best.metadata["normalization.std"] == "0.229,0.224,0.225")
+        #expect(best.metadata["preprocessing.crop_fraction"] == "1")
 
         let nothingToResume = try BuiltTool.run("serkd-run", ["train", "--config", config, "--quiet", "--resume", "--output", workspace.file("fresh")])
         #expect(nothingToResume.status == 1)
