@@ -6,6 +6,20 @@ import Runtime
 public enum Lowering {
     /// The plan for `graph`, with the memory plan that placed its arena buffers.
     public static func plan(_ graph: Graph) throws -> (plan: Plan, memory: MemoryPlan) {
+        let lowered = try unvalidatedPlan(graph)
+        // Debug builds give every lowered plan the checks a plan file gets at load, so a kernel
+        // geometry the validator would refuse is a failing test here, not a refused file later.
+        var validate = false
+        assert({ validate = true; return true }())
+        if validate {
+            do { try lowered.plan.validate() } catch let error as InvalidInput {
+                throw InvalidInput("lowering", "produced a plan that does not validate: \(error.problem)")
+            }
+        }
+        return lowered
+    }
+
+    private static func unvalidatedPlan(_ graph: Graph) throws -> (plan: Plan, memory: MemoryPlan) {
         try Verifier.verify(graph)
 
         // Every value gets a buffer. Some share their source's: aliases (reshape, identity), in-place
