@@ -36,6 +36,8 @@ extension GradientKernel {
             return Footprint(operands: [try .floats(count), scale, rows, rows, try .floats(count)], results: [try .floats(count), scale, scale],
                              workspace: try Checked.product(geometry.blocks, 2, geometry.scaleCount, 4))
         case .batchNormTraining(let layout, _, _):
+            try Checked.require(try Checked.product(layout.outer, layout.inner) > 1 || layout.extent == 0,
+                                "training batch norm needs two or more elements per channel")
             let count = try Footprint.Access.floats(try layout.checkedCount()), channel = try Footprint.Access.floats(layout.extent)
             return Footprint(operands: [count, channel, channel, channel, channel], results: [count, channel, channel, channel, channel])
         case .batchNormBackward(let layout):

@@ -78,6 +78,7 @@ extension Kernel {
             return Footprint(operands: [try .elements(dtype, input)], results: [try .elements(dtype, geometry.outputCount)])
         case .argMax(let layout, let dtype, _):
             try Checked.require([.float32, .int64].contains(dtype), "no argmax on \(dtype.shortName)")
+            try Checked.require(layout.extent > 0, "argmax over an empty axis")
             return Footprint(operands: [try .elements(dtype, try layout.checkedCount())],
                              results: [try .elements(.int64, try Checked.product(layout.outer, layout.inner))])
         case .attention(let geometry):
@@ -248,6 +249,15 @@ extension Pool2D.Geometry {
         try Checked.require(rows.allSatisfy { inside($0, inputHeight) }, "a window row lies outside the \(inputHeight) input rows")
         try Checked.require(columns.allSatisfy { inside($0, inputWidth) && $0.step == dilationWidth },
                             "a window column lies outside the \(inputWidth) input columns")
+        // The kernels walk the first run of whole windows with one stride between their starts.
+        if let first = columns.firstIndex(where: { $0.count == kernelWidth }) {
+            var end = first + 1
+            while end < columns.count && columns[end].count == kernelWidth { end += 1 }
+            let stride = end - first > 1 ? columns[first + 1].start - columns[first].start : 0
+            try Checked.require((first..<end).allSatisfy { columns[$0].start - columns[first].start == ($0 - first) * stride },
+                                "whole window columns are not evenly spaced")
+        }
+        try Checked.require(try Checked.product(inputHeight, inputWidth) <= Int(Int32.max), "input planes of \(inputHeight)×\(inputWidth)")
         return (try Checked.product(planes, inputHeight, inputWidth), try Checked.product(planes, outputHeight, outputWidth))
     }
 }

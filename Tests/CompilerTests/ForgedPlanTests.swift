@@ -20,7 +20,9 @@ import Testing
           %e: f32[4,3] = exp(%t) @exp
           %a: f32[4,3] = add(%e, %t) @add
           %p: f32[3,2] = matmul(%m, %v) {transpose_a=0, transpose_b=0} @product
+          %q: f32[1,2,4,4] = maxpool(%x) {kernel=[2,2], strides=[1,1], pads=[0,0,0,0], dilations=[1,1], ceil_mode=0} @pool
           output %y
+          output %q
           output %a
           output %p
         }
@@ -57,6 +59,7 @@ import Testing
     static func isCopy(_ kernel: Kernel) -> Bool { if case .copy = kernel { true } else { false } }
     static func isFused(_ kernel: Kernel) -> Bool { if case .fusedElementwise = kernel { true } else { false } }
     static func isGemm(_ kernel: Kernel) -> Bool { if case .gemm = kernel { true } else { false } }
+    static func isPool(_ kernel: Kernel) -> Bool { if case .maxPool = kernel { true } else { false } }
 
     @Test("the unedited plan reads back")
     func theOriginalReads() throws {
@@ -139,6 +142,15 @@ import Testing
             if case .fusedElementwise(var g) = $0 { g.instructions[0].operands = [99]; $0 = .fusedElementwise(g) }
         }
         #expect(register == prefix + "instruction 0 reads a register not yet written")
+    }
+
+    @Test("pooling windows outside the plane, or unevenly spaced, are refused")
+    func poolingWindows() throws {
+        let (outside, prefix) = try Self.forge(Self.isPool) { if case .maxPool(var g) = $0 { g.rows[3].start = 4; $0 = .maxPool(g) } }
+        #expect(outside == prefix + "a window row lies outside the 5 input rows")
+        // Still inside the plane, but the kernels step from the first whole window by one stride.
+        let (uneven, _) = try Self.forge(Self.isPool) { if case .maxPool(var g) = $0 { g.columns[1].start = 3; $0 = .maxPool(g) } }
+        #expect(uneven == prefix + "whole window columns are not evenly spaced")
     }
 
     @Test("overflowing sizes are refused, not computed")
