@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Reference"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "Reference", "Compiler", "Runtime"]),
         .testTarget(name: "DistillTests", dependencies: ["Distill", "Autodiff", "Reference", "Compiler", "Runtime", "ONNX", "Data"]),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "Distill", "Data", "Compiler", "Runtime", "GraphIR", "BuiltTools"]),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "Distill", "Data", "Compiler", "Runtime", "GraphIR", "ONNX", "BuiltTools"]),
         .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Reference", "ONNX", "BuiltTools"]),
     ]
 )

@@ -11,6 +11,20 @@ public enum Lowering {
     /// `graph` as it was, unless `adoptingState`: then the plan writes the graph's own tensors, for a
     /// caller that hands the graph over and would otherwise hold the trained weights twice.
     public static func plan(_ graph: Graph, adoptingState: Bool = false) throws -> (plan: Plan, memory: MemoryPlan) {
+        let lowered = try unvalidatedPlan(graph, adoptingState: adoptingState)
+        // Debug builds give every lowered plan the checks a plan file gets at load, so a kernel
+        // geometry the validator would refuse is a failing test here, not a refused file later.
+        var validate = false
+        assert({ validate = true; return true }())
+        if validate {
+            do { try lowered.plan.validate() } catch let error as InvalidInput {
+                throw InvalidInput("lowering", "produced a plan that does not validate: \(error.problem)")
+            }
+        }
+        return lowered
+    }
+
+    private static func unvalidatedPlan(_ graph: Graph, adoptingState: Bool) throws -> (plan: Plan, memory: MemoryPlan) {
         try Verifier.verify(graph)
 
         // Every value gets a buffer. Some share their source's: aliases (reshape, identity), in-place

@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Runtime
+import Tensor
 
 /// A graph-to-graph compiler pass: one idea, separately testable, verified after it runs.
 public struct Pass: Sendable {
@@ -117,6 +118,7 @@ public enum Pipeline {
                 count = min(available, count * 2)
             }
         }
+        try MemoryLimit.check(memory.arenaBytes, for: "the plan's arena")
         return Result(plan: plan, memory: memory, graph: current, passes: reports, recomputed: recomputed)
     }
 

@@ -6,8 +6,9 @@ extension PlanFile {
     /// Reads and validates the plan in `path`. Nothing is returned unless the whole file checks out:
     /// magic, format and kernel versions, thread count, the checksum over every byte, then the
     /// structure (tensor sizes, every buffer inside the arena or its persistent tensor, operand and
-    /// result ids, workspaces inside the arena, inputs and outputs, every kernel decoding). Errors are
-    /// one line naming the file. Persistent tensors live in a private copy-on-write mapping.
+    /// result ids, workspaces inside the arena, inputs and outputs, every kernel decoding), then every
+    /// step's kernel against the buffers it names (`Plan.validate`). Errors are one line naming the
+    /// file. Persistent tensors live in a private copy-on-write mapping.
     public static func read(_ path: String) throws -> PlanFile {
         let file = try MappedFile(path: path, writable: true)
         do {
@@ -50,6 +51,7 @@ extension PlanFile {
         }
         guard wire.arena_bytes <= UInt64(Int.max) else { throw InvalidInput(nil, "arena of \(wire.arena_bytes) bytes is too large") }
         let arenaBytes = Int(wire.arena_bytes)
+        try MemoryLimit.check(arenaBytes, for: "the arena")
 
         var persistent: [Tensor] = [], described: [PersistentTensor] = []
         for index in 0..<wire.n_persistent {
@@ -76,7 +78,7 @@ extension PlanFile {
                 try checkPlace(message.arena_offset, byteCount, in: arenaBytes, of: "buffer b\(index) '\(name)'")
                 location = .arena(offset: Int(message.arena_offset))
             case SERKD__PLAN_BUFFER__LOCATION_PERSISTENT:
-                let place = message.persistent!.pointee
+                guard let place = message.persistent?.pointee else { throw InvalidInput(nil, "buffer b\(index) '\(name)' has no persistent place") }
                 guard Int(place.index) < persistent.count else {
                     throw InvalidInput(nil, "buffer b\(index) '\(name)' lies in persistent tensor #\(place.index), the plan has \(persistent.count)")
                 }
@@ -113,12 +115,10 @@ extension PlanFile {
             }
             var workspace: Int?
             if message.workspace_case == SERKD__PLAN_STEP__WORKSPACE_WORKSPACE_OFFSET {
-                workspace = Int(clamping: message.workspace_offset)
-            }
-            let needed = kernel.workspaceBytes
-            if needed > 0 {
-                guard let workspace else { throw InvalidInput(nil, "\(what): \(kernel.name) needs \(needed) bytes of workspace, the step has none") }
-                try checkPlace(UInt64(workspace), needed, in: arenaBytes, of: "\(what) workspace")
+                guard message.workspace_offset % UInt64(MemoryPlan.alignment) == 0, message.workspace_offset <= UInt64(arenaBytes) else {
+                    throw InvalidInput(nil, "\(what): workspace offset \(message.workspace_offset) is not an aligned place in the arena of \(arenaBytes) bytes")
+                }
+                workspace = Int(message.workspace_offset)
             }
             steps.append(Step(kernel: kernel, operands: try ids(message.operands, message.n_operands, what),
                               results: try ids(message.results, message.n_results, what), workspaceOffset: workspace, label: label))
@@ -133,6 +133,7 @@ extension PlanFile {
             metadata[String(cString: entry.key)] = String(cString: entry.value)
         }
         let plan = Plan(buffers: buffers, steps: steps, arenaBytes: arenaBytes, inputs: inputs, outputs: outputs, persistent: persistent)
+        try plan.validate()
         return PlanFile(plan: plan, metadata: metadata, persistentTensors: described)
     }
 

@@ -15,9 +15,11 @@ public struct Image: Equatable, Sendable {
     /// `height × width × channels` samples.
     public var pixels: [UInt8]
 
-    /// The most pixels a decoder will allocate for one image (2^28, e.g. 16384 × 16384): larger
-    /// declared sizes are refused as corrupt or hostile before anything is allocated.
-    public static let maximumPixelCount = 1 << 28
+    /// The most pixels a decoder will allocate for one image (2^26, e.g. 8192 × 8192, several times
+    /// the largest ImageNet photo): larger declared sizes are refused as corrupt or hostile before
+    /// anything is allocated. A JPEG's size cannot be checked against its data (a few bytes can code
+    /// a whole plain image), so this bound is what stops a 16384 × 16384 decompression bomb.
+    public static let maximumPixelCount = 1 << 26
 
     /// Wraps `pixels`, which must hold exactly `width × height × channels` samples.
     public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {

@@ -73,6 +73,11 @@ public enum PNG {
 
         let passes = header.passes
         let rawCount = passes.reduce(0) { $0 + $1.height * (1 + $1.rowBytes) }
+        // Deflate expands at most 1032-fold: a declared size beyond that is a bomb or a lie, refused
+        // before the buffer for it is allocated.
+        guard rawCount <= imageData.count * 1032 + 1024 else {
+            throw InvalidInput(nil, "\(imageData.count) bytes of image data cannot inflate to the \(rawCount) bytes a \(header.width)×\(header.height) image needs")
+        }
         var raw: [UInt8]
         do {
             raw = try imageData.withUnsafeBytes { try Compression.inflate($0, framing: .zlib, exactCount: rawCount) }

@@ -57,7 +57,8 @@ struct ExternalData {
         if let length, length != byteCount {
             throw fail("has length \(length), but \(type)\(shape) needs \(byteCount) bytes")
         }
-        let fd = open(path, O_RDONLY)
+        // Non-blocking: a FIFO opens at once and is refused below instead of waiting for a writer.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw fail("cannot be opened (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
         var info = stat()

@@ -25,6 +25,11 @@ struct Importer {
     /// Attribute tensors already decoded (an inlined function may repeat one).
     var attributeTensors: [UnsafeMutableRawPointer: Tensor] = [:]
     private var inlineCount = 0
+    /// Calls of local functions being expanded, innermost last: a call of one of them is recursion.
+    private var inlineStack: [String] = []
+    /// Nested function calls allowed: far deeper than any exporter writes, shallow enough that the
+    /// recursive expansion cannot exhaust the stack.
+    private static let inlineDepthLimit = 64
 
     /// The node being lowered and its opset.
     var node = ONNXNode(name: "", opType: "", domain: "", inputs: [], outputs: [], attributes: [:])
@@ -218,6 +223,15 @@ struct Importer {
     private mutating func inline(_ call: ONNXNode, _ function: UnsafeMutablePointer<Onnx__FunctionProto>) throws {
         inlineCount += 1
         guard inlineCount <= 10_000 else { throw InvalidInput(file, "local functions expand without end (recursive calls?)") }
+        let key = call.domain + "/" + call.opType
+        if inlineStack.contains(key) {
+            throw InvalidInput(file, "local function '\(key)' calls itself (through \(inlineStack.joined(separator: " → ")))")
+        }
+        guard inlineStack.count < Self.inlineDepthLimit else {
+            throw InvalidInput(file, "local functions nest deeper than \(Self.inlineDepthLimit) calls")
+        }
+        inlineStack.append(key)
+        defer { inlineStack.removeLast() }
         let f = function.pointee
         let formalInputs = texts(f.input, f.n_input), formalOutputs = texts(f.output, f.n_output)
         var rename: [String: String] = ["": ""]

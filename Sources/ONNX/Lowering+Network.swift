@@ -236,6 +236,14 @@ extension Importer {
         guard (strides + dilations + kernel).allSatisfy({ (1...limit).contains($0) }), pads.allSatisfy({ (0...limit).contains($0) }) else {
             throw LoweringError.invalid("strides, dilations and kernel must be in 1…\(limit) and pads in 0…\(limit)")
         }
+        // Padding beyond the input and the window only adds planes of padding: a million-row pad on
+        // a small image asks for terabytes. Refused rather than allocated.
+        for (index, pad) in pads.enumerated() {
+            let axis = index % spatial, span = dilations[axis] * (kernel[axis] - 1) + 1
+            guard pad <= input[axis] + span else {
+                throw LoweringError.invalid("pads \(pads) exceed the input \(input) and the window \(kernel)")
+            }
+        }
         switch try node.string("auto_pad", default: "NOTSET") {
         case "NOTSET", "": break
         case "VALID": pads = Array(repeating: 0, count: 2 * spatial)

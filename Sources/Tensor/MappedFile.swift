@@ -16,10 +16,13 @@ public final class MappedFile: @unchecked Sendable {
     /// File size in bytes.
     public let byteCount: Int
 
-    /// Maps `path`, throwing a one-line `InvalidInput` when it is missing, a directory or unreadable.
+    /// Maps `path`, throwing a one-line `InvalidInput` when it is missing, a directory, unreadable or
+    /// not a regular file (a FIFO would block, a device such as /dev/zero never ends).
     public init(path: String, writable: Bool = false) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        // Non-blocking, so that opening a FIFO returns at once (and is then refused) instead of
+        // waiting for a writer; it changes nothing for a regular file.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw InvalidInput(path, Self.describe(errno)) }
         defer { close(fd) }
         var info = stat()
@@ -34,6 +37,11 @@ public final class MappedFile: @unchecked Sendable {
             throw InvalidInput(path, "cannot map file (\(String(cString: strerror(errno))))")
         }
         base = UnsafeRawPointer(mapped)
+    }
+
+    /// The whole file as UTF-8 text (invalid sequences replaced), for configs and other small text files.
+    public static func text(_ path: String) throws -> String {
+        try MappedFile(path: path).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Calls `body` with the file's bytes, which stay valid only for the call.

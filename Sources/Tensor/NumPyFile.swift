@@ -46,9 +46,12 @@ public enum NumPyFile {
         let source = try ElementType(descr)
         let dataStart = headerStart + headerLength
         let (needed, overflow) = count.multipliedReportingOverflow(by: source.size)
-        guard !overflow, bytes.count - dataStart >= needed else {
+        guard !overflow else { throw InvalidInput(nil, "array \(shape) of \(descr) has more bytes than an address space holds") }
+        guard bytes.count - dataStart >= needed else {
             throw InvalidInput(nil, "array \(shape) of \(descr) needs \(needed) bytes, file has \(bytes.count - dataStart)")
         }
+        // Small integers widen to int64: the array in memory can be 8 times its bytes in the file.
+        try MemoryLimit.check(count * source.dtype.byteSize, for: "array \(shape) of \(descr)")
         let data = UnsafeRawBufferPointer(rebasing: bytes[dataStart..<(dataStart + needed)])
         return source.decode(data, count: count, shape: shape)
     }
@@ -122,6 +125,15 @@ public enum NumPyFile {
             case "<u4", "=u4": self = .uint32
             case "|b1": self = .bool
             default: throw InvalidInput(nil, "unsupported element type '\(descr)' (expected little-endian float or integer)")
+            }
+        }
+
+        /// The dtype it loads as.
+        var dtype: DType {
+            switch self {
+            case .float32, .float64: .float32
+            case .bool: .bool
+            case .int64, .int32, .int16, .int8, .uint8, .uint16, .uint32: .int64
             }
         }
 

@@ -93,10 +93,7 @@ public struct RunConfig {
 
     /// Reads the configuration in `path` (JSON), applying `overrides` ("key.path=value") first.
     public static func load(_ path: String, overrides: [String] = []) throws -> RunConfig {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw InvalidInput(path, FileManager.default.fileExists(atPath: path) ? "cannot read file" : "no such file")
-        }
+        let text = try MappedFile.text(path)
         var tree = try ConfigTree(json: text, source: path)
         for assignment in overrides { tree = try tree.overriding(assignment) }
         return try RunConfig(tree, source: path, baseFolder: (path as NSString).deletingLastPathComponent, overrides: overrides)

@@ -161,6 +161,9 @@ public final class Trainer {
         let studentEvaluator = try Evaluator(studentEvaluation)
         var last: EvaluationResult?
         var globalStep = position.step
+        let guards = NumericGuard(state: step.state)
+        // The step of the checkpoint on disk that a failed step leaves in place.
+        var checkpointed: Int? = resume ? position.step : nil
         let started = Date()
         let firstStep = globalStep
         // A run cut short by `steps` has fewer epochs than the config's.
@@ -184,8 +187,10 @@ public final class Trainer {
                 for (index, output) in outputs.prefix(sums.count).enumerated() { sums[index] += Double(output.floats[0]) }
                 globalStep += 1
                 window += 1
-                guard outputs.last!.floats[0].isFinite else {
-                    throw InvalidInput("training", "the loss became \(outputs.last!.floats[0]) at step \(globalStep): lower schedule.lr or set optimizer.clip_grad")
+                if let problem = guards.problem(loss: outputs.last!.floats[0]) {
+                    let kept = checkpointed.map { "the last good checkpoint, \(statePath) (step \($0)), is kept" } ?? "no checkpoint was written yet"
+                    throw InvalidInput("training", "\(problem) at step \(globalStep), so training stopped there; \(kept). "
+                                                   + "Lower schedule.lr or set optimizer.clip_grad")
                 }
                 // On multiples of log_every, so a resumed run logs the same steps as one left alone.
                 if globalStep % config.logEvery == 0 || globalStep % steps.perEpoch == 0 || globalStep == steps.total {
@@ -212,6 +217,7 @@ public final class Trainer {
                 if globalStep % config.checkpointEvery == 0 && globalStep % steps.perEpoch != 0 && globalStep != steps.total {
                     try averageRunningStatistics()
                     if root { try Checkpoint(graph: step.state, epoch: epoch, step: globalStep, bestTop1: position.best).write(to: statePath) }
+                    checkpointed = globalStep
                 }
             }
             // End of an epoch (or of the run): evaluate and checkpoint.
@@ -226,6 +232,7 @@ public final class Trainer {
             guard root else { continue }
             let nextEpoch = globalStep / steps.perEpoch
             try Checkpoint(graph: step.state, epoch: nextEpoch, step: globalStep, bestTop1: position.best).write(to: statePath)
+            checkpointed = globalStep
             try saveStudent(to: folder + "/last.serkd", top1: result.top1, epoch: epoch + 1)
             if improved { try saveStudent(to: folder + "/best.serkd", top1: result.top1, epoch: epoch + 1) }
         }

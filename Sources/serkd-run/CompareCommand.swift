@@ -38,7 +38,7 @@ enum CompareCommand {
         for folder in folders {
             let records = try MetricsLog.read(folder + "/metrics.jsonl")
             let configPath = folder + "/config.json"
-            guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else { throw InvalidInput(configPath, "no such file") }
+            let text = try MappedFile.text(configPath)
             let config = try ConfigTree(json: text, source: configPath)
             var method = "?"
             if case .object(let members) = config, case .string(let text)? = members.first(where: { $0.key == "method" })?.value { method = text }

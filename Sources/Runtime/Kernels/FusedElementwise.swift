@@ -139,8 +139,13 @@ public enum FusedElementwise {
             (extents, self.strides) = mergeAxes(extents: output, strides: strides)
             count = output.reduce(1, *)
             self.instructions = instructions
-            // Linear-scan allocation of scratch buffers to instruction results.
-            let inputCount = inputs.count
+            (buffers, bufferCount) = Self.scratchBuffers(inputCount: inputs.count, instructions: instructions)
+            slots = max(1, min(Parallel.threadCount, count / Elementwise.grain))
+        }
+
+        /// Linear-scan allocation of scratch buffers to the results of all instructions but the last:
+        /// the buffer of each, and how many there are.
+        static func scratchBuffers(inputCount: Int, instructions: [Instruction]) -> (buffers: [Int], count: Int) {
             var lastUse = [Int](repeating: -1, count: inputCount + instructions.count)
             for (index, instruction) in instructions.enumerated() {
                 for operand in instruction.operands { lastUse[operand] = index }
@@ -151,13 +156,12 @@ public enum FusedElementwise {
                 assigned.append(buffer)
                 // Operands read for the last time here free their buffers for later results; an
                 // operand's buffer may not be this instruction's own (the loops read while writing).
-                for operand in Set(instruction.operands) where operand >= inputCount && lastUse[operand] == index {
+                // In register order, so a program always gets the same buffers (and a plan the same bytes).
+                for operand in Set(instruction.operands).sorted() where operand >= inputCount && lastUse[operand] == index {
                     free.insert(assigned[operand - inputCount], at: 0)
                 }
             }
-            buffers = assigned
-            bufferCount = total
-            slots = max(1, min(Parallel.threadCount, count / Elementwise.grain))
+            return (assigned, total)
         }
 
         /// Scratch bytes: `bufferCount` blocks per thread.
