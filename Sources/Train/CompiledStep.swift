@@ -1,4 +1,5 @@
 import Compiler
+import Data
 import Distill
 import Foundation
 import GraphIR
@@ -23,10 +24,10 @@ public struct CompiledStep {
     /// The compilation (passes, memory plan, optimised graph) when compiled in this process.
     public var compilation: Pipeline.Result?
 
-    /// Builds the config's step and compiles it; with `ranks` > 1, one rank's step of a
+    /// Builds the config's step and compiles it; with a `shard` of several, that rank's step of a
     /// data-parallel job, averaging its gradients over the ranks (`config.batch` is per rank).
-    public init(config: RunConfig, options: Pipeline.Options = Pipeline.Options(), ranks: Int = 1) throws {
-        let built = try RunStep(config: config, ranks: ranks)
+    public init(config: RunConfig, options: Pipeline.Options = Pipeline.Options(), shard: Shard = .whole) throws {
+        let built = try RunStep(config: config, shard: shard)
         let compiled = try Pipeline.compile(built.step.graph, options: options)
         plan = compiled.plan
         state = built.step.graph

@@ -47,6 +47,8 @@ enum TrainCommand {
             return
         }
         signal(SIGINT) { _ in Trainer.interrupted.set() }
+        // mpirun ends the job on Ctrl-C but forwards SIGUSR1 to every rank: the way to stop a job with a checkpoint.
+        signal(SIGUSR1) { _ in Trainer.interrupted.set() }
         try trainer.run(resume: resume)
         guard root else { return }
         print("run folder: \(trainer.folder) (config.json, metrics.jsonl, last.serkd, best.serkd, last.state)")
