@@ -77,7 +77,7 @@ enum AllReduceBenchmark {
             let reduce = n == 1 ? 0 : 2 * (r - 1) * latency + 2 * (r - 1) / r * bytes / bandwidth
             let step = compute + reduce
             let rate = r * Double(batch) / step
-            print(String(format: "  %5d  %8.2f ms  %6.1f ms  %5.1f%%  %9.0f   %5.2f×", n, reduce * 1000, step * 1000, 100 * reduce / step, rate, rate / single))
+            print(String(format: "  %5d  %8.2f ms  %6.1f ms  %5.1f%%  %9.1f   %5.2f×", n, reduce * 1000, step * 1000, 100 * reduce / step, rate, rate / single))
         }
     }
 
