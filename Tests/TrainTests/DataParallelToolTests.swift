@@ -94,6 +94,15 @@ struct DataParallelToolTests {
         #expect(resumed.step == 4 && drift.difference <= 1e-5, "\(drift.name) differs by \(drift.difference) relative after resuming")
     }
 
+    @Test("--version says that MPI is there; under mpirun each of 2 ranks on 2 cores takes 1 thread")
+    func versionReportsMPI() throws {
+        let alone = try BuiltTool.run("serkd-run", ["--version"])
+        #expect(alone.status == 0 && alone.output.contains("mpi: Open MPI v"), "\(alone.output)")
+        let ranks = try BuiltTool.run(at: MPILauncher.path!, ["--allow-run-as-root", "--oversubscribe", "-np", "2", BuiltTool.path("serkd-run"), "--version"])
+        let share = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+        #expect(ranks.status == 0 && ranks.output.components(separatedBy: ", \(share) threads\n").count == 5, "\(ranks.output)")
+    }
+
     @Test("a rank that fails ends every rank with a non-zero status and its message, and no checkpoint is written")
     func aFailingRankEndsTheJob() throws {
         let workspace = try Workspace()
