@@ -103,7 +103,7 @@ struct DataParallelToolTests {
         #expect(ranks.status == 0 && ranks.output.components(separatedBy: ", \(share) threads\n").count == 5, "\(ranks.output)")
     }
 
-    @Test("a rank that fails ends every rank with a non-zero status and its message, and no checkpoint is written")
+    @Test("a rank that fails, or whose config differs, ends every rank with a non-zero status and its message, and no checkpoint is written")
     func aFailingRankEndsTheJob() throws {
         let workspace = try Workspace()
         try workspace.writeCIFAR()
@@ -117,6 +117,14 @@ struct DataParallelToolTests {
                                                           "-np", "1", serkdRun, "train", "--config", bad, "--output", output, "--quiet"])
         #expect(result.status != 0)
         #expect(result.error.contains("missing") && result.error.contains("[rank 1 of 2: aborting every rank]"), "\(result.error)")
+        #expect(!FileManager.default.fileExists(atPath: output + "/last.state"))
+
+        // Ranks whose configs would compile different steps are stopped before any step.
+        let other = try workspace.writeConfig(config(workspace).replacingOccurrences(of: "\"seed\": 7", with: "\"seed\": 8"), name: "other.json")
+        let mismatch = try BuiltTool.run(at: MPILauncher.path!, ["--allow-run-as-root", "--oversubscribe",
+                                                                 "-np", "1", serkdRun, "train", "--config", good, "--output", output, "--quiet", ":",
+                                                                 "-np", "1", serkdRun, "train", "--config", other, "--output", output, "--quiet"])
+        #expect(mismatch.status != 0 && mismatch.error.contains("config: differs from rank 0's"), "\(mismatch.error)")
         #expect(!FileManager.default.fileExists(atPath: output + "/last.state"))
     }
 }
