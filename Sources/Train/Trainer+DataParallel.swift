@@ -54,15 +54,9 @@ extension Trainer {
     func averageRunningStatistics() throws {
         guard communicator.size > 1 else { return }
         let graph = step.state
-        let scale = 1 / Float(communicator.size)
         for node in graph.nodes {
             guard case .training(.gradient(.batchNormTraining)) = node.op else { continue }
-            for statistic in node.inputs[3...4] {
-                let tensor = graph.tensors[statistic]!
-                let values = tensor.rawPointer.assumingMemoryBound(to: Float.self)
-                try communicator.allReduceSum(values, count: tensor.elementCount)
-                for i in 0..<tensor.elementCount { values[i] *= scale }
-            }
+            for statistic in node.inputs[3...4] { try communicator.average(graph.tensors[statistic]!) }
         }
     }
 

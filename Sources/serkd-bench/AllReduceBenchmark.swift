@@ -38,11 +38,10 @@ enum AllReduceBenchmark {
             count *= 4
         }
         let buffer = Tensor(zeros: .float32, [largest])
-        let data = buffer.rawPointer.assumingMemoryBound(to: Float.self)
         var measured: [(floats: Int, seconds: Double)] = []
         for floats in sizes {
             try communicator.barrier()
-            let timing = try Timing.measure(repeats: repeats, warmup: 2) { try communicator.allReduceSum(data, count: floats) }
+            let timing = try Timing.measure(repeats: repeats, warmup: 2) { try communicator.allReduceSum(buffer, elements: floats) }
             // The slowest rank's time is the step's.
             let seconds = try communicator.allReduceMax([timing.median])[0]
             measured.append((floats, seconds))

@@ -94,6 +94,38 @@ struct DataParallelToolTests {
         #expect(resumed.step == 4 && drift.difference <= 1e-5, "\(drift.name) differs by \(drift.difference) relative after resuming")
     }
 
+    @Test("batch-norm running means are averaged over the ranks: after one step, the stem's is that of 1 rank with the whole batch")
+    func runningStatisticsAreAveraged() throws {
+        let workspace = try Workspace()
+        try workspace.writeCIFAR()
+        // One step, so a running mean is (1 − m)·μ₀ + m·(batch mean), and the mean of the two halves' batch means is the
+        // whole batch's where the layer's input is the same on both sides: at the stem (deeper layers see inputs normalised
+        // with each shard's own batch statistics, as in DDP without synchronised batch norm).
+        let path = try workspace.writeConfig("""
+            {
+              "name": "bn", "method": "none", "seed": 7, "deterministic": true,
+              "student": {"model": "resnet18_small_images", "options": {"width": 4}},
+              "data": {"dataset": "cifar10", "root": "\(workspace.path)", "image_size": 32, "channels": 3, "classes": 10, "workers": 1},
+              "batch": 8, "eval_batch": 8, "epochs": 1, "steps": 1, "optimizer": {"name": "sgd"}
+            }
+            """)
+        let single = try BuiltTool.run("serkd-run", ["train", "--config", path, "--output", workspace.file("one"), "--quiet"])
+        try #require(single.status == 0, "\(single.error)")
+        let parallel = try launch(ranks: 2, ["train", "--config", path, "--output", workspace.file("two"), "--quiet"])
+        try #require(parallel.status == 0, "\(parallel.error)")
+        let one = try Checkpoint.read(workspace.file("one/last.state")), two = try Checkpoint.read(workspace.file("two/last.state"))
+        let means = one.tensors.keys.filter { $0.hasSuffix("running_mean") }
+        try #require(means.count > 10)
+        let stem = means.filter { !$0.contains("layer") }
+        try #require(stem.count == 1, "\(means)")
+        for name in stem {
+            let x = one.tensors[name]!.floats, y = try #require(two.tensors[name]).floats
+            let scale = Double(x.map { abs($0) }.max() ?? 0)
+            let difference = Double(zip(x, y).map { abs($0 - $1) }.max() ?? 0)
+            #expect(difference <= 1e-5 * max(scale, 1e-6), "\(name) differs by \(difference)")
+        }
+    }
+
     @Test("--version says that MPI is there; under mpirun each of 2 ranks on 2 cores takes 1 thread")
     func versionReportsMPI() throws {
         let alone = try BuiltTool.run("serkd-run", ["--version"])
