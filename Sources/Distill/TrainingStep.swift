@@ -100,11 +100,12 @@ public struct TrainingStep {
     /// statistics, which become state); the teacher's become constants. `projection` sets the feature
     /// loss's initial Linear weights (else PyTorch's default uniform initialisation from `seed`).
     /// `exposeGradients` also outputs every parameter's gradient (as applied, after clipping), for
-    /// checking a step against a reference. With `ranks` > 1 the step is one rank's of a data-parallel
-    /// job: its gradients are averaged over the ranks between backward and the update.
+    /// checking a step against a reference. With a `shard` of several, the step is that rank's of a
+    /// data-parallel job: its gradients are averaged over the ranks between backward and the update,
+    /// and its dropout masks are its own.
     public init(student: Graph, studentTaps: ModelTaps, teacher: (graph: Graph, taps: ModelTaps)?, objective: DistillationObjective,
                 optimizer: OptimizerSettings, seed: UInt64 = 0, projection: (weight: Tensor, bias: Tensor)? = nil,
-                exposeGradients: Bool = false, ranks: Int = 1) throws {
+                exposeGradients: Bool = false, shard: Shard = .whole) throws {
         let takesStep = student.inputs.count == 2 && student[student.inputs[1]].name == Self.dropPathStep
         guard student.inputs.count == 1 || takesStep else {
             throw InvalidInput("student", "must take one input (the images), it takes \(student.inputs.count)")
@@ -195,7 +196,7 @@ public struct TrainingStep {
         graph.outputs = terms.map(\.value) + [total]
         let parameters = graph.values.indices.map(ValueID.init).filter { graph[$0].kind == .parameter }
         var gradients = try Autodiff.gradients(of: total, withRespectTo: parameters, in: &graph).values
-        if ranks > 1 { gradients = try graph.averagingOverRanks(gradients, ranks: ranks) }
+        if shard.count > 1 { gradients = try graph.averagingOverRanks(gradients, ranks: shard.count) }
         if let maxNorm = optimizer.maxGradientNorm {
             gradients = try graph.clipGradients(gradients, maxNorm: maxNorm)
         }
@@ -209,6 +210,7 @@ public struct TrainingStep {
                 gradientNames.append(name)
             }
         }
+        graph.reseedingMasks(for: shard)
         self.graph = graph.removingDeadNodes()
         lossNames = terms.map { "loss/\($0.name)" } + ["loss/total"]
         parameterNames = trained.map { graph[$0].name }

@@ -62,7 +62,7 @@ public enum BLAS {
         guard paths.contains(where: { serkd_blas_open($0, &message, message.count) == 0 }) else {
             fail("cannot load OpenBLAS (\(String(cString: message))); install it with: apt-get install libopenblas-dev")
         }
-        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let threads = Parallel.coresPerProcess
         if environment["OPENBLAS_NUM_THREADS"] == nil { serkd_blas_set_threads(Int32(threads)) }
 
         if !selfTestPasses() {

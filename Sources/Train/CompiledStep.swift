@@ -1,4 +1,5 @@
 import Compiler
+import Data
 import Distill
 import Foundation
 import GraphIR
@@ -24,10 +25,10 @@ public struct CompiledStep {
     public var compilation: Pipeline.Result?
 
     /// Builds the config's step and compiles it; the plan trains the step graph's own tensors, which
-    /// `state` holds. With `ranks` > 1, one rank's step of a data-parallel job, averaging its gradients
-    /// over the ranks (`config.batch` is per rank).
-    public init(config: RunConfig, options: Pipeline.Options = Pipeline.Options(), ranks: Int = 1) throws {
-        let built = try RunStep(config: config, ranks: ranks)
+    /// `state` holds. With a `shard` of several, that rank's step of a data-parallel job, averaging
+    /// its gradients over the ranks (`config.batch` is per rank).
+    public init(config: RunConfig, options: Pipeline.Options = Pipeline.Options(), shard: Shard = .whole) throws {
+        let built = try RunStep(config: config, shard: shard)
         var options = options
         options.adoptsState = true
         let compiled = try Pipeline.compile(built.step.graph, options: options)

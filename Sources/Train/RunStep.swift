@@ -1,3 +1,4 @@
+import Data
 import Distill
 import GraphIR
 
@@ -10,9 +11,9 @@ public struct RunStep {
     public var student: ModelLoader.Loaded
 
     /// Loads the student (and the teacher, when the objective uses one), checks that the student
-    /// takes the config's images, and assembles the step; with `ranks` > 1, one rank's step of a
-    /// data-parallel job (`config.batch` is then the per-rank batch).
-    public init(config: RunConfig, ranks: Int = 1) throws {
+    /// takes the config's images, and assembles the step; with a `shard` of several, that rank's
+    /// step of a data-parallel job (`config.batch` is then the per-rank batch).
+    public init(config: RunConfig, shard: Shard = .whole) throws {
         let data = config.data
         let student = try ModelLoader.load(config.student, batch: config.batch, data: data, seed: config.seed, role: "student")
         guard student.graph.inputs.count == 1 || student.graph.inputs.count == 2 && student.graph[student.graph.inputs[1]].name == TrainingStep.dropPathStep else {
@@ -30,7 +31,7 @@ public struct RunStep {
             teacher = (adapted, loaded.taps)
         }
         step = try TrainingStep(student: student.graph, studentTaps: student.taps, teacher: teacher, objective: config.objective,
-                                optimizer: config.optimizer, seed: config.seed, ranks: ranks)
+                                optimizer: config.optimizer, seed: config.seed, shard: shard)
         self.student = student
     }
 }

@@ -1,6 +1,7 @@
 import Data
 import GraphIR
 import Runtime
+import Tensor
 
 // Data-parallel training (Horovod's and DDP's scheme over MPI): every rank holds the whole model and
 // runs the same compiled step on its shard of each global batch; the step's all-reduce averages the
@@ -24,9 +25,22 @@ extension Trainer {
     }
 
     /// Gives every rank rank 0's parameters, optimizer state and running statistics, and its
-    /// position in the run (rank 0 alone reads a checkpoint: the run folder need only exist there).
+    /// position in the run (rank 0 alone reads a checkpoint: the run folder need only exist there),
+    /// after checking that the ranks run the same step on the same data: otherwise they would wait
+    /// for each other's collectives forever or average unrelated gradients.
     func synchronizeState(_ position: (epoch: Int, step: Int, best: Double)) throws -> (epoch: Int, step: Int, best: Double) {
         guard communicator.size > 1 else { return position }
+        var signature = CRC32()
+        signature.update(Array(CompiledStep.signature(config).description.utf8))
+        let mine = [Double(signature.value), Double(trainLoader.source.count), Double(evalLoader.source.count), Double(steps.total)]
+        let reference = try communicator.broadcast(mine)
+        if mine[0] != reference[0] {
+            throw InvalidInput("config", "differs from rank 0's in the settings that shape the step (seed, method, models, batch, loss, optimizer, image type): every rank must run the same config")
+        }
+        if mine[1...] != reference[1...] {
+            let (a, b) = (mine.map { Int($0) }, reference.map { Int($0) })
+            throw InvalidInput("data", "this rank has \(a[1]) training and \(a[2]) evaluation samples (\(a[3]) steps), rank 0 \(b[1]) and \(b[2]) (\(b[3]) steps): every rank needs the same data")
+        }
         for id in step.state.dataValues where step.state[id].kind == .parameter || step.state[id].kind == .state {
             try communicator.broadcast(step.state.tensors[id]!)
         }
@@ -40,15 +54,9 @@ extension Trainer {
     func averageRunningStatistics() throws {
         guard communicator.size > 1 else { return }
         let graph = step.state
-        let scale = 1 / Float(communicator.size)
         for node in graph.nodes {
             guard case .training(.gradient(.batchNormTraining)) = node.op else { continue }
-            for statistic in node.inputs[3...4] {
-                let tensor = graph.tensors[statistic]!
-                let values = tensor.rawPointer.assumingMemoryBound(to: Float.self)
-                try communicator.allReduceSum(values, count: tensor.elementCount)
-                for i in 0..<tensor.elementCount { values[i] *= scale }
-            }
+            for statistic in node.inputs[3...4] { try communicator.average(graph.tensors[statistic]!) }
         }
     }
 

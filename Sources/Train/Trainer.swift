@@ -45,7 +45,8 @@ public final class Trainer {
         let (trainSource, evalSource) = try Datasets.open(data)
 
         let local = try Self.rankConfig(config, plan: plan, ranks: communicator.size)
-        let compiled = try plan.map { try CompiledStep(planFile: $0, config: config) } ?? CompiledStep(config: local, ranks: communicator.size)
+        let shard = Shard(communicator.rank, of: communicator.size)
+        let compiled = try plan.map { try CompiledStep(planFile: $0, config: config) } ?? CompiledStep(config: local, shard: shard)
         step = compiled
         executor = Executor(compiled.plan, communicator: communicator)
 
@@ -74,7 +75,6 @@ public final class Trainer {
                 mixup = Mixup(mixupAlpha: data.mixup, cutmixAlpha: data.cutmix, labelSmoothing: data.labelSmoothing)
             }
         }
-        let shard = Shard(communicator.rank, of: communicator.size)
         trainLoader = BatchLoader(source: trainSource, transform: trainTransform, batchSize: local.batch, seed: config.seed,
                                   shuffle: !config.deterministic, dropLast: true, mixup: mixup, threads: data.workers, shard: shard)
         evalLoader = BatchLoader.evaluation(source: evalSource, transform: evalTransform, batchSize: config.evalBatch, threads: data.workers, shard: shard)

@@ -38,11 +38,10 @@ enum AllReduceBenchmark {
             count *= 4
         }
         let buffer = Tensor(zeros: .float32, [largest])
-        let data = buffer.rawPointer.assumingMemoryBound(to: Float.self)
         var measured: [(floats: Int, seconds: Double)] = []
         for floats in sizes {
             try communicator.barrier()
-            let timing = try Timing.measure(repeats: repeats, warmup: 2) { try communicator.allReduceSum(data, count: floats) }
+            let timing = try Timing.measure(repeats: repeats, warmup: 2) { try communicator.allReduceSum(buffer, elements: floats) }
             // The slowest rank's time is the step's.
             let seconds = try communicator.allReduceMax([timing.median])[0]
             measured.append((floats, seconds))
@@ -77,7 +76,7 @@ enum AllReduceBenchmark {
             let reduce = n == 1 ? 0 : 2 * (r - 1) * latency + 2 * (r - 1) / r * bytes / bandwidth
             let step = compute + reduce
             let rate = r * Double(batch) / step
-            print(String(format: "  %5d  %8.2f ms  %6.1f ms  %5.1f%%  %9.0f   %5.2f×", n, reduce * 1000, step * 1000, 100 * reduce / step, rate, rate / single))
+            print(String(format: "  %5d  %8.2f ms  %6.1f ms  %5.1f%%  %9.1f   %5.2f×", n, reduce * 1000, step * 1000, 100 * reduce / step, rate, rate / single))
         }
     }
 

@@ -9,6 +9,9 @@ func stopTrainingOnInterrupt() {
     var signals = sigset_t()
     sigemptyset(&signals)
     sigaddset(&signals, SIGINT)
+    sigaddset(&signals, SIGUSR1)
     pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     signal(SIGINT) { _ in Trainer.interrupted.set() }
+    // mpirun ends the job on Ctrl-C but forwards SIGUSR1 to every rank: the way to stop a job with a checkpoint.
+    signal(SIGUSR1) { _ in Trainer.interrupted.set() }
 }

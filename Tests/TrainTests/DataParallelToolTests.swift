@@ -94,7 +94,48 @@ struct DataParallelToolTests {
         #expect(resumed.step == 4 && drift.difference <= 1e-5, "\(drift.name) differs by \(drift.difference) relative after resuming")
     }
 
-    @Test("a rank that fails ends every rank with a non-zero status and its message, and no checkpoint is written")
+    @Test("batch-norm running means are averaged over the ranks: after one step, the stem's is that of 1 rank with the whole batch")
+    func runningStatisticsAreAveraged() throws {
+        let workspace = try Workspace()
+        try workspace.writeCIFAR()
+        // One step, so a running mean is (1 − m)·μ₀ + m·(batch mean), and the mean of the two halves' batch means is the
+        // whole batch's where the layer's input is the same on both sides: at the stem (deeper layers see inputs normalised
+        // with each shard's own batch statistics, as in DDP without synchronised batch norm).
+        let path = try workspace.writeConfig("""
+            {
+              "name": "bn", "method": "none", "seed": 7, "deterministic": true,
+              "student": {"model": "resnet18_small_images", "options": {"width": 4}},
+              "data": {"dataset": "cifar10", "root": "\(workspace.path)", "image_size": 32, "channels": 3, "classes": 10, "workers": 1},
+              "batch": 8, "eval_batch": 8, "epochs": 1, "steps": 1, "optimizer": {"name": "sgd"}
+            }
+            """)
+        let single = try BuiltTool.run("serkd-run", ["train", "--config", path, "--output", workspace.file("one"), "--quiet"])
+        try #require(single.status == 0, "\(single.error)")
+        let parallel = try launch(ranks: 2, ["train", "--config", path, "--output", workspace.file("two"), "--quiet"])
+        try #require(parallel.status == 0, "\(parallel.error)")
+        let one = try Checkpoint.read(workspace.file("one/last.state")), two = try Checkpoint.read(workspace.file("two/last.state"))
+        let means = one.tensors.keys.filter { $0.hasSuffix("running_mean") }
+        try #require(means.count > 10)
+        let stem = means.filter { !$0.contains("layer") }
+        try #require(stem.count == 1, "\(means)")
+        for name in stem {
+            let x = one.tensors[name]!.floats, y = try #require(two.tensors[name]).floats
+            let scale = Double(x.map { abs($0) }.max() ?? 0)
+            let difference = Double(zip(x, y).map { abs($0 - $1) }.max() ?? 0)
+            #expect(difference <= 1e-5 * max(scale, 1e-6), "\(name) differs by \(difference)")
+        }
+    }
+
+    @Test("--version says that MPI is there; under mpirun each of 2 ranks on 2 cores takes 1 thread")
+    func versionReportsMPI() throws {
+        let alone = try BuiltTool.run("serkd-run", ["--version"])
+        #expect(alone.status == 0 && alone.output.contains("mpi: Open MPI v"), "\(alone.output)")
+        let ranks = try BuiltTool.run(at: MPILauncher.path!, ["--allow-run-as-root", "--oversubscribe", "-np", "2", BuiltTool.path("serkd-run"), "--version"])
+        let share = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+        #expect(ranks.status == 0 && ranks.output.components(separatedBy: ", \(share) threads\n").count == 5, "\(ranks.output)")
+    }
+
+    @Test("a rank that fails, or whose config differs, ends every rank with a non-zero status and its message, and no checkpoint is written")
     func aFailingRankEndsTheJob() throws {
         let workspace = try Workspace()
         try workspace.writeCIFAR()
@@ -108,6 +149,14 @@ struct DataParallelToolTests {
                                                           "-np", "1", serkdRun, "train", "--config", bad, "--output", output, "--quiet"])
         #expect(result.status != 0)
         #expect(result.error.contains("missing") && result.error.contains("[rank 1 of 2: aborting every rank]"), "\(result.error)")
+        #expect(!FileManager.default.fileExists(atPath: output + "/last.state"))
+
+        // Ranks whose configs would compile different steps are stopped before any step.
+        let other = try workspace.writeConfig(config(workspace).replacingOccurrences(of: "\"seed\": 7", with: "\"seed\": 8"), name: "other.json")
+        let mismatch = try BuiltTool.run(at: MPILauncher.path!, ["--allow-run-as-root", "--oversubscribe",
+                                                                 "-np", "1", serkdRun, "train", "--config", good, "--output", output, "--quiet", ":",
+                                                                 "-np", "1", serkdRun, "train", "--config", other, "--output", output, "--quiet"])
+        #expect(mismatch.status != 0 && mismatch.error.contains("config: differs from rank 0's"), "\(mismatch.error)")
         #expect(!FileManager.default.fileExists(atPath: output + "/last.state"))
     }
 }

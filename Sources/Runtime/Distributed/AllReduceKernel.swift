@@ -36,6 +36,8 @@ public struct AllReduceKernel: Hashable, Sendable, Codable {
         guard communicator.size == ranks else {
             throw InvalidInput(nil, "the plan averages gradients over \(ranks) ranks, the job has \(communicator.size)")
         }
+        guard totalElements > 0 else { return }
+        // The plan gives every kernel with workspace bytes its workspace.
         let bucket = workspace!.assumingMemoryBound(to: Float.self)
         let scale = 1 / Float(ranks)
         // Walk the operands as one virtual array, a bucket-sized window at a time.

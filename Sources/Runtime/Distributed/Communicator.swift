@@ -64,8 +64,25 @@ public final class Communicator: @unchecked Sendable {
     /// Whether this is rank 0, the one that prints and writes files.
     public var isRoot: Bool { rank == 0 }
 
-    /// Sums `count` floats at `data` over the ranks, in place.
-    public func allReduceSum(_ data: UnsafeMutablePointer<Float>, count: Int) throws {
+    /// Sums the first `elements` floats of `tensor` (all of them by default) over the ranks, in place.
+    public func allReduceSum(_ tensor: Tensor, elements: Int? = nil) throws {
+        guard tensor.dtype == .float32, (0...tensor.elementCount).contains(elements ?? 0) else {
+            throw InvalidInput(nil, "all-reduce of \(elements ?? tensor.elementCount) floats of a \(tensor.dtype.shortName)\(tensor.shape) tensor")
+        }
+        try allReduceSum(tensor.rawPointer.assumingMemoryBound(to: Float.self), count: elements ?? tensor.elementCount)
+    }
+
+    /// Replaces `tensor` (float32) by its average over the ranks, on every rank.
+    public func average(_ tensor: Tensor) throws {
+        guard usesMPI, size > 1 else { return }
+        try allReduceSum(tensor)
+        let values = tensor.rawPointer.assumingMemoryBound(to: Float.self)
+        let scale = 1 / Float(size)
+        for i in 0..<tensor.elementCount { values[i] *= scale }
+    }
+
+    /// Sums `count` floats at `data` over the ranks, in place (the gradient all-reduce's buckets).
+    func allReduceSum(_ data: UnsafeMutablePointer<Float>, count: Int) throws {
         guard usesMPI, size > 1 else { return }
         let start = DispatchTime.now().uptimeNanoseconds
         try check(serkd_mpi_allreduce_sum_float(data, count), "MPI_Allreduce")
