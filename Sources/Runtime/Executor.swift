@@ -6,8 +6,8 @@ import Tensor
 /// An executor is not reentrant: one run at a time. Runs of different executors in one process take
 /// turns (`BLAS.exclusively`), so each computes bit for bit what it computes alone.
 ///
-/// With `frozenWeights`, convolutions that `ConvolutionBackend` sends to oneDNN are prepared here,
-/// once: their primitives created and their weights reordered into oneDNN's layout.
+/// With `frozenWeights`, convolutions and linear layers that `Backend` sends to oneDNN are prepared
+/// here, once: their primitives created and their weights reordered into oneDNN's layout.
 public final class Executor {
     /// The program this executor runs.
     public let plan: Plan
@@ -15,6 +15,8 @@ public final class Executor {
     private let addresses: [UnsafeMutableRawPointer]
     /// The oneDNN convolution of each step that has one.
     private let convolutions: [Int: DNNLConvolution]
+    /// The oneDNN matmul of each step that has one.
+    private let matmuls: [Int: DNNLMatmul]
     /// Where oneDNN convolutions keep their inputs and outputs in blocked layout, one at a time.
     private let convolutionScratch: TensorStorage?
 
@@ -33,16 +35,27 @@ public final class Executor {
             }
         }
         self.addresses = addresses
+        // A step's second operand is frozen when the caller says so, it is a persistent tensor and no step writes it.
         let written = Set(plan.steps.flatMap { $0.results })
-        var convolutions: [Int: DNNLConvolution] = [:]
-        for (index, step) in plan.steps.enumerated() {
-            guard frozenWeights, case .conv2d(let geometry) = step.kernel else { continue }
+        func frozenSecondOperand(_ step: Step) -> UnsafePointer<Float>? {
+            guard frozenWeights, step.operands.count > 1 else { return nil }
             let weight = step.operands[1]
-            guard case .persistent = plan.buffers[weight.index].location, !written.contains(weight),
-                  ConvolutionBackend.choose(geometry, weightsFrozen: true) == .oneDNN else { continue }
-            convolutions[index] = DNNLConvolution(geometry, frozenWeights: UnsafePointer(addresses[weight.index].assumingMemoryBound(to: Float.self)))
+            guard case .persistent = plan.buffers[weight.index].location, !written.contains(weight) else { return nil }
+            return UnsafePointer(addresses[weight.index].assumingMemoryBound(to: Float.self))
+        }
+        var convolutions: [Int: DNNLConvolution] = [:], matmuls: [Int: DNNLMatmul] = [:]
+        for (index, step) in plan.steps.enumerated() {
+            guard let weights = frozenSecondOperand(step) else { continue }
+            switch step.kernel {
+            case .conv2d(let geometry) where Backend.convolution(geometry, weightsFrozen: true) == .oneDNN:
+                convolutions[index] = DNNLConvolution(geometry, frozenWeights: weights)
+            case .gemm(let geometry) where Backend.linear(geometry, weightsFrozen: true) == .oneDNN:
+                matmuls[index] = DNNLMatmul(geometry, frozenWeights: weights)
+            default: break
+            }
         }
         self.convolutions = convolutions
+        self.matmuls = matmuls
         let scratchBytes = convolutions.values.map(\.scratchBytes).max() ?? 0
         convolutionScratch = scratchBytes > 0 ? TensorStorage(byteCount: scratchBytes) : nil
     }
@@ -127,7 +140,11 @@ public final class Executor {
             case .pad(let geometry):
                 DataMovement.pad(geometry, from: x[0], to: y[0])
             case .gemm(let geometry):
-                Gemm.multiply(geometry, f(x[0]), f(x[1]), bias: x.count > 2 ? f(x[2]) : nil, into: fm(y[0]))
+                if let matmul = matmuls[index] {
+                    try matmul.run(f(x[0]), bias: x.count > 2 ? f(x[2]) : nil, into: fm(y[0]))
+                } else {
+                    Gemm.multiply(geometry, f(x[0]), f(x[1]), bias: x.count > 2 ? f(x[2]) : nil, into: fm(y[0]))
+                }
             case .conv2d(let geometry):
                 if let convolution = convolutions[index] {
                     try convolution.run(input: f(x[0]), weight: f(x[1]), bias: x.count > 2 ? f(x[2]) : nil, output: fm(y[0]),

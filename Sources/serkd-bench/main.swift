@@ -6,6 +6,7 @@ let usage = """
 
     benchmarks:
       conv [--batch B] [--repeat R]     forward convolutions of ResNet and MobileNet layers on OpenBLAS and oneDNN
+      linear [--batch B] [--repeat R]   linear layers of ViT-B, DeiT-S/Ti and ResNet on OpenBLAS and oneDNN (packed weights)
       gemm [--size N | --m M --n N --k K] [--transpose-a] [--transpose-b] [--repeat R]
                                         cblas_sgemm through serkd's BLAS loader: GFLOP/s and the kernel
       infer MODEL [--batch B] [--repeat R] [--warmup W]
@@ -21,6 +22,7 @@ Tool.main("serkd-bench") {
     var arguments = try Arguments(Array(CommandLine.arguments.dropFirst()), flags: ["help", "json", "profile", "transpose-a", "transpose-b"])
     switch arguments.optionalPositional() {
     case "conv": try ConvolutionBenchmark.run(&arguments)
+    case "linear": try LinearBenchmark.run(&arguments)
     case "gemm": try GemmBenchmark.run(&arguments)
     case "infer": try InferenceBenchmark.run(&arguments)
     case "rkd-angle": try RKDAngleBenchmark.run(&arguments)

@@ -73,15 +73,17 @@ public final class DNNLConvolution {
     private static let cacheLock = NSLock()
     nonisolated(unsafe) private static var cache: [Conv2D.Geometry: Primitives] = [:]
 
-    /// The primitives of `geometry`, created on first use; nil when oneDNN has none for it.
+    /// The primitives of `geometry`, created on first use; nil when oneDNN has no direct (JIT) kernel
+    /// for it. Its fallbacks ("gemm:jit", "ref") unfold patches as serkd's im2col does, plus reorders.
     static func shared(_ context: OneDNN.Context, _ geometry: Conv2D.Geometry) -> Primitives? {
         guard let postOps = postOps(for: geometry.activation) else { return nil }
         cacheLock.lock()
         defer { cacheLock.unlock() }
         if let hit = cache[geometry] { return hit }
-        guard let made = try? Primitives(context, geometry, postOps: postOps) else { return nil }
-        cache[geometry] = made
-        return made
+        let made = try? Primitives(context, geometry, postOps: postOps)
+        let direct = made.map { $0.implementation.hasPrefix("jit") } ?? false
+        cache[geometry] = direct ? made : nil
+        return direct ? made : nil
     }
 
     /// oneDNN's eltwise post-op for serkd's fused activation, nil for one oneDNN does not have.

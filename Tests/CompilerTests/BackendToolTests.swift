@@ -6,9 +6,9 @@ import ONNX
 import Runtime
 import Testing
 
-/// `serkd-run` with oneDNN and with `SERKD_DNNL=0`, which keeps every convolution on OpenBLAS: both
-/// say which they use and compute the same model.
-@Suite struct ConvolutionBackendToolTests {
+/// Executors and `serkd-run` with oneDNN and with `SERKD_DNNL=0`, which keeps every op on serkd's
+/// kernels and OpenBLAS: both say which they use and compute the same model.
+@Suite struct BackendToolTests {
     static let models = PlanFileTests.models
 
     @Test("a frozen-weights executor (oneDNN convolutions) computes a CNN within 1e-5 of the default one (OpenBLAS)")
@@ -31,7 +31,7 @@ import Testing
         let off = try BuiltTool.run("serkd-run", ["--version"], environment: ["SERKD_DNNL": "0"])
         #expect(off.status == 0)
         #expect(off.output.contains("\ndnnl: oneDNN not used: SERKD_DNNL=0\n"))
-        #expect(off.output.contains("\nconvolutions: OpenBLAS\n"))
+        #expect(off.output.contains("\nbackends: serkd's kernels and OpenBLAS for every op\n"))
         let on = try BuiltTool.run("serkd-run", ["--version"])
         #expect(on.status == 0)
         #expect(on.output.contains("\nblas: OpenBLAS core "))
