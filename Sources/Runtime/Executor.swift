@@ -60,6 +60,11 @@ public final class Executor {
         convolutionScratch = scratchBytes > 0 ? TensorStorage(byteCount: scratchBytes) : nil
     }
 
+    /// The backend that runs step `index`.
+    public func backend(ofStep index: Int) -> Backend {
+        convolutions[index] != nil || matmuls[index] != nil ? .oneDNN : .openBLAS
+    }
+
     /// Runs the plan on `inputs` (in plan input order) and returns copies of its outputs.
     public func run(_ inputs: [Tensor]) throws -> [Tensor] {
         try BLAS.exclusively {

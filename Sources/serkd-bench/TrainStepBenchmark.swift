@@ -54,12 +54,8 @@ enum TrainStepBenchmark {
         print("  kernels \(plan.steps.count); arena \(mib(memory.arenaBytes)), lower bound \(mib(memory.lowerBound)), naive sum \(mib(memory.naiveBytes)); max RSS \(mib(maxRSS))")
         print("  step: median \(String(format: "%.1f", timing.median * 1000)) ms, best \(String(format: "%.1f", timing.minimum * 1000)) ms over \(repeats) runs; compiled in \(String(format: "%.1f", compileSeconds)) s")
         guard profile else { return }
-        // One more step, timed kernel by kernel: where the time goes, by kernel kind.
-        let seconds = try executor.profile([images, targets, Tensor(scalar: Float(1e-4)), Tensor(scalar: t + 1)])
-        var byKind: [String: (seconds: Double, count: Int)] = [:]
-        for (step, time) in zip(plan.steps, seconds) { byKind[step.kernel.name, default: (0, 0)].seconds += time; byKind[step.kernel.name, default: (0, 0)].count += 1 }
-        for (name, total) in byKind.sorted(by: { $0.value.seconds > $1.value.seconds }).prefix(20) {
-            print("  \(name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", total.seconds * 1000)) ms  \(total.count)×")
-        }
+        // One more step, timed kernel by kernel: where the time goes, by op class.
+        let report = try Profile(executor, [images, targets, Tensor(scalar: Float(1e-4)), Tensor(scalar: t + 1)])
+        for line in report.lines.prefix(21) { print(line) }
     }
 }

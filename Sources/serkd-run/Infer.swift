@@ -56,21 +56,12 @@ enum Infer {
         if let outputPath { try NumPyFile.write(output, to: outputPath) }
     }
 
-    /// Prints where the time goes: seconds per kernel kind, largest first.
+    /// Prints where the time goes: seconds per op class, largest first, then the slowest steps.
     static func printProfile(_ executor: Executor, _ input: Tensor) throws {
-        let seconds = try executor.profile([input])
-        var byKind: [String: (Double, Int)] = [:]
-        for (step, time) in zip(executor.plan.steps, seconds) {
-            let entry = byKind[step.kernel.name] ?? (0, 0)
-            byKind[step.kernel.name] = (entry.0 + time, entry.1 + 1)
-        }
-        let total = seconds.reduce(0, +)
-        print("profile (one run, \(String(format: "%.2f", total * 1000)) ms):")
-        for (kind, (time, count)) in byKind.sorted(by: { $0.value.0 > $1.value.0 }) {
-            print("  \(kind.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(format: "%8.2f ms %5.1f%%", time * 1000, 100 * time / total))  ×\(count)")
-        }
+        let profile = try Profile(executor, [input])
+        for line in profile.lines { print(line) }
         print("slowest steps:")
-        for (step, time) in zip(executor.plan.steps, seconds).sorted(by: { $0.1 > $1.1 }).prefix(12) {
+        for (step, time) in zip(executor.plan.steps, profile.stepSeconds).sorted(by: { $0.1 > $1.1 }).prefix(12) {
             let shapes = step.operands.map { executor.plan.buffers[$0.index].shape.description }.joined(separator: " ")
             print("  \(String(format: "%7.2f ms", time * 1000))  \(step.kernel.name) \(step.label)  \(shapes)")
         }

@@ -54,4 +54,17 @@ import Testing
         #expect(zip(results[0], results[1]).allSatisfy { abs($0 - $1) <= 1e-5 })
         #expect(zip(results[0], expected).allSatisfy { abs($0 - $1) <= 1e-4 })
     }
+
+    @Test("infer --profile reports time per op class, the backend that ran it, and GFLOP/s against the sgemm peak")
+    func profileNamesClassesAndBackends() throws {
+        let run = try BuiltTool.run("serkd-run", ["infer", "\(Self.models)/tiny_resnet.onnx", "--input", "\(Self.models)/tiny_resnet.input.npy", "--profile"])
+        #expect(run.status == 0, "\(run.error)")
+        let lines = run.output.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("profile: one run, ") && $0.contains(" GFLOP/s (1024³, ") })
+        let oneDNN = try BuiltTool.run("serkd-run", ["--version"]).output.contains("dnnl: oneDNN 2.")
+        let dense = try #require(lines.first { $0.hasPrefix("  conv2d.dense") })
+        #expect(dense.contains("[oneDNN]") == oneDNN)
+        #expect(dense.contains(" GFLOP/s ") && dense.hasSuffix("% of peak"))
+        #expect(lines.contains { $0.hasPrefix("  maxpool ") && !$0.contains("GFLOP/s") })
+    }
 }
