@@ -22,6 +22,8 @@ public struct Profile {
     public var entries: [Entry]
     /// Seconds of each step, in step order.
     public var stepSeconds: [Double]
+    /// The executor profiled.
+    public let executor: Executor
     /// Seconds of the whole run.
     public var total: Double
     /// GFLOP/s of a 1024³ OpenBLAS sgemm on this machine, now.
@@ -29,6 +31,7 @@ public struct Profile {
 
     /// Times one run of `executor` on `inputs`, kernel by kernel, and measures the sgemm peak.
     public init(_ executor: Executor, _ inputs: [Tensor]) throws {
+        self.executor = executor
         let seconds = try executor.profile(inputs)
         var byName: [String: Entry] = [:]
         for (index, (step, time)) in zip(executor.plan.steps, seconds).enumerated() {
@@ -50,6 +53,7 @@ public struct Profile {
     /// The lines of the report.
     public var lines: [String] {
         var lines = ["profile: one run, \(String(format: "%.2f", total * 1000)) ms; sgemm peak \(String(format: "%.0f", peak)) GFLOP/s (1024³, \(BLAS.selection.threads) threads)"]
+        if executor.blockedHandoffs > 0 { lines.append("  (\(executor.blockedHandoffs) convolution outputs passed to the next in oneDNN's layout, unreordered)") }
         for entry in entries {
             var line = "  \(entry.name.padding(toLength: 30, withPad: " ", startingAt: 0)) \(String(format: "%9.2f ms %5.1f%%", entry.seconds * 1000, 100 * entry.seconds / max(total, 1e-12)))  ×\(entry.count)"
             if let flops = entry.flops, entry.seconds > 0 {

@@ -11,7 +11,7 @@ import Testing
 @Suite struct BackendToolTests {
     static let models = PlanFileTests.models
 
-    @Test("a frozen-weights executor (oneDNN convolutions) computes a CNN within 1e-5 of the default one (OpenBLAS)")
+    @Test("a frozen-weights executor (oneDNN convolutions, blocked handoffs) computes a CNN within 1e-5 of the default one (OpenBLAS)")
     func frozenExecutorAgrees() throws {
         let input = try NumPyFile.read("\(Self.models)/tiny_resnet.input.npy")
         let graph = try ONNXImport.graph(fromFile: "\(Self.models)/tiny_resnet.onnx", options: .init(batch: input.shape[0]))
@@ -23,6 +23,8 @@ import Testing
         #expect(zip(frozen, plain).allSatisfy { abs($0 - $1) <= 1e-5 * scale })
         // Twice from one executor: the packed weights are reused, not re-read.
         let executor = Executor(plan, frozenWeights: true)
+        // In each of the four residual blocks, the first convolution hands its output to the second.
+        #expect(executor.blockedHandoffs == (OneDNN.library == nil ? 0 : 4))
         #expect(try executor.run([input])[0].bitwiseEqual(try executor.run([input])[0]))
     }
 
