@@ -7,6 +7,8 @@ the same number of warm-up and timed runs, and prints median latencies and the r
 serkd / onnxruntime (below 1 means serkd is faster). Runs alternate per model so that machine noise
 hits both sides alike. With --compare-dnnl, serkd also runs with SERKD_DNNL=0 (every kernel on
 serkd's own code and OpenBLAS) and the last column is that time over serkd's: oneDNN's speed-up.
+On a shared machine, --rounds N repeats each measurement N times, alternating the sides, and
+reports the median of the N medians.
 
     swift build -c release
     python3 scripts/export_models.py --only full        # writes models/*.onnx
@@ -68,6 +70,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build/release/serkd-bench"))
     parser.add_argument("--compare-dnnl", action="store_true", help="also time serkd with SERKD_DNNL=0")
+    parser.add_argument("--rounds", type=int, default=1, help="alternating rounds per measurement (median of medians)")
     args = parser.parse_args()
     if not os.path.exists(args.binary):
         sys.exit(f"{args.binary} not found: run `swift build -c release` first")
@@ -80,11 +83,16 @@ def main():
         if not os.path.exists(path):
             sys.exit(f"{path} not found: run scripts/export_models.py --only full")
         for batch in [int(b) for b in args.batches.split(",")]:
-            ours = time_serkd(args.binary, path, batch, args.repeat, args.warmup)
-            theirs = time_onnxruntime(path, batch, args.repeat, args.warmup, args.threads)
+            sides = {"ours": [], "theirs": [], "off": []}
+            for _ in range(args.rounds):
+                sides["ours"].append(time_serkd(args.binary, path, batch, args.repeat, args.warmup))
+                sides["theirs"].append(time_onnxruntime(path, batch, args.repeat, args.warmup, args.threads))
+                if args.compare_dnnl:
+                    sides["off"].append(time_serkd(args.binary, path, batch, args.repeat, args.warmup, {"SERKD_DNNL": "0"}))
+            ours, theirs = float(np.median(sides["ours"])), float(np.median(sides["theirs"]))
             line = f"{os.path.basename(path):42} {batch:>5} {theirs:>15.1f} {ours:>10.1f} {ours / theirs:>10.2f}"
             if args.compare_dnnl:
-                off = time_serkd(args.binary, path, batch, args.repeat, args.warmup, {"SERKD_DNNL": "0"})
+                off = float(np.median(sides["off"]))
                 line += f" {off:>10.1f} {off / theirs:>10.2f} {off / ours:>7.2f}"
             print(line, flush=True)
 
