@@ -5,7 +5,10 @@ For each model and batch size this times onnxruntime (2 intra-op threads, all gr
 a fresh random input) in this process and serkd through `serkd-bench infer` (release build), with
 the same number of warm-up and timed runs, and prints median latencies and the ratio
 serkd / onnxruntime (below 1 means serkd is faster). Runs alternate per model so that machine noise
-hits both sides alike.
+hits both sides alike. With --compare-dnnl, serkd also runs with SERKD_DNNL=0 (every kernel on
+serkd's own code and OpenBLAS) and the last column is that time over serkd's: oneDNN's speed-up.
+On a shared machine, --rounds N repeats each measurement N times, alternating the sides, and
+reports the median of the N medians.
 
     swift build -c release
     python3 scripts/export_models.py --only full        # writes models/*.onnx
@@ -49,9 +52,10 @@ def time_onnxruntime(path, batch, repeats, warmup, threads):
     return float(np.median(seconds)) * 1000
 
 
-def time_serkd(binary, path, batch, repeats, warmup):
+def time_serkd(binary, path, batch, repeats, warmup, environment=None):
     result = subprocess.run([binary, "infer", path, "--batch", str(batch), "--repeat", str(repeats),
-                             "--warmup", str(warmup), "--json"], capture_output=True, text=True)
+                             "--warmup", str(warmup), "--json"], capture_output=True, text=True,
+                            env=dict(os.environ, **(environment or {})))
     if result.returncode != 0:
         sys.exit(f"serkd-bench failed on {path}: {result.stderr.strip()}")
     return json.loads(result.stdout.strip().splitlines()[-1])["median_ms"]
@@ -65,20 +69,32 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build/release/serkd-bench"))
+    parser.add_argument("--compare-dnnl", action="store_true", help="also time serkd with SERKD_DNNL=0")
+    parser.add_argument("--rounds", type=int, default=1, help="alternating rounds per measurement (median of medians)")
     args = parser.parse_args()
     if not os.path.exists(args.binary):
         sys.exit(f"{args.binary} not found: run `swift build -c release` first")
     os.environ.setdefault("SERKD_THREADS", str(args.threads))
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
 
-    print(f"{'model':42} {'batch':>5} {'onnxruntime ms':>15} {'serkd ms':>10} {'serkd/ort':>10}")
+    header = f"{'model':42} {'batch':>5} {'onnxruntime ms':>15} {'serkd ms':>10} {'serkd/ort':>10}"
+    print(header + (f" {'DNNL=0 ms':>10} {'DNNL=0/ort':>10} {'off/on':>7}" if args.compare_dnnl else ""))
     for path in args.models:
         if not os.path.exists(path):
             sys.exit(f"{path} not found: run scripts/export_models.py --only full")
         for batch in [int(b) for b in args.batches.split(",")]:
-            ours = time_serkd(args.binary, path, batch, args.repeat, args.warmup)
-            theirs = time_onnxruntime(path, batch, args.repeat, args.warmup, args.threads)
-            print(f"{os.path.basename(path):42} {batch:>5} {theirs:>15.1f} {ours:>10.1f} {ours / theirs:>10.2f}", flush=True)
+            sides = {"ours": [], "theirs": [], "off": []}
+            for _ in range(args.rounds):
+                sides["ours"].append(time_serkd(args.binary, path, batch, args.repeat, args.warmup))
+                sides["theirs"].append(time_onnxruntime(path, batch, args.repeat, args.warmup, args.threads))
+                if args.compare_dnnl:
+                    sides["off"].append(time_serkd(args.binary, path, batch, args.repeat, args.warmup, {"SERKD_DNNL": "0"}))
+            ours, theirs = float(np.median(sides["ours"])), float(np.median(sides["theirs"]))
+            line = f"{os.path.basename(path):42} {batch:>5} {theirs:>15.1f} {ours:>10.1f} {ours / theirs:>10.2f}"
+            if args.compare_dnnl:
+                off = float(np.median(sides["off"]))
+                line += f" {off:>10.1f} {off / theirs:>10.2f} {off / ours:>7.2f}"
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ typedef struct {
     X(dnnl_dilated_convolution_forward_desc_init, int,                                                   \
       (OD *, int, int, const MD *, const MD *, const MD *, const MD *, const int64_t *, const int64_t *, \
        const int64_t *, const int64_t *))                                                                \
+    X(dnnl_matmul_desc_init, int, (OD *, const MD *, const MD *, const MD *, const MD *))                \
     X(dnnl_post_ops_create, int, (H *))                                                                  \
     X(dnnl_post_ops_append_eltwise, int, (H, float, int, float, float))                                  \
     X(dnnl_post_ops_append_sum, int, (H, float))                                                         \
@@ -98,6 +99,10 @@ int serkd_dnnl_convolution_forward_desc_init(OD *desc, int prop_kind, const MD *
                                              const int64_t *padding_l, const int64_t *padding_r) {
     return p_dnnl_dilated_convolution_forward_desc_init(desc, prop_kind, SERKD_DNNL_CONVOLUTION_DIRECT, src, weights, bias,
                                                         dst, strides, dilates, padding_l, padding_r);
+}
+
+int serkd_dnnl_matmul_desc_init(OD *desc, const MD *src, const MD *weights, const MD *bias, const MD *dst) {
+    return p_dnnl_matmul_desc_init(desc, src, weights, bias, dst);
 }
 
 int serkd_dnnl_post_ops_create(H *post_ops) { return p_dnnl_post_ops_create(post_ops); }

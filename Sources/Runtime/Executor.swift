@@ -6,8 +6,8 @@ import Tensor
 /// An executor is not reentrant: one run at a time. Runs of different executors in one process take
 /// turns (`BLAS.exclusively`), so each computes bit for bit what it computes alone.
 ///
-/// With `frozenWeights`, convolutions that `ConvolutionBackend` sends to oneDNN are prepared here,
-/// once: their primitives created and their weights reordered into oneDNN's layout.
+/// With `frozenWeights`, convolutions and linear layers that `Backend` sends to oneDNN are prepared
+/// here, once: their primitives created and their weights reordered into oneDNN's layout.
 public final class Executor {
     /// The program this executor runs.
     public let plan: Plan
@@ -17,6 +17,8 @@ public final class Executor {
     private let addresses: [UnsafeMutableRawPointer]
     /// The oneDNN convolution of each step that has one.
     private let convolutions: [Int: DNNLConvolution]
+    /// The oneDNN matmul of each step that has one.
+    private let matmuls: [Int: DNNLMatmul]
     /// Where oneDNN convolutions keep their inputs and outputs in blocked layout, one at a time.
     private let convolutionScratch: TensorStorage?
 
@@ -36,18 +38,74 @@ public final class Executor {
             }
         }
         self.addresses = addresses
+        // A step's second operand is frozen when the caller says so, it is a persistent tensor and no step writes it.
         let written = Set(plan.steps.flatMap { $0.results })
-        var convolutions: [Int: DNNLConvolution] = [:]
-        for (index, step) in plan.steps.enumerated() {
-            guard frozenWeights, case .conv2d(let geometry) = step.kernel else { continue }
+        func frozenSecondOperand(_ step: Step) -> UnsafePointer<Float>? {
+            guard frozenWeights, step.operands.count > 1 else { return nil }
             let weight = step.operands[1]
-            guard case .persistent = plan.buffers[weight.index].location, !written.contains(weight),
-                  ConvolutionBackend.choose(geometry, weightsFrozen: true) == .oneDNN else { continue }
-            convolutions[index] = DNNLConvolution(geometry, frozenWeights: UnsafePointer(addresses[weight.index].assumingMemoryBound(to: Float.self)))
+            guard case .persistent = plan.buffers[weight.index].location, !written.contains(weight) else { return nil }
+            return UnsafePointer(addresses[weight.index].assumingMemoryBound(to: Float.self))
+        }
+        var convolutions: [Int: DNNLConvolution] = [:], matmuls: [Int: DNNLMatmul] = [:]
+        for (index, step) in plan.steps.enumerated() {
+            guard let weights = frozenSecondOperand(step) else { continue }
+            switch step.kernel {
+            case .conv2d(let geometry) where Backend.convolution(geometry, weightsFrozen: true) == .oneDNN:
+                convolutions[index] = DNNLConvolution(geometry, frozenWeights: weights)
+            case .gemm(let geometry) where Backend.linear(geometry, weightsFrozen: true) == .oneDNN:
+                matmuls[index] = DNNLMatmul(geometry, frozenWeights: weights)
+            default: break
+            }
         }
         self.convolutions = convolutions
+        self.matmuls = matmuls
+        var handoffs = 0
+        for (index, convolution) in convolutions {
+            guard let (next, bytes) = Self.soleReader(of: plan.steps[index].results[0], after: index, in: plan),
+                  let following = convolutions[next], plan.steps[next].operands[0] == plan.steps[index].results[0],
+                  convolution.canPassBlockedOutput(to: following, bytes: bytes) else { continue }
+            convolution.passesBlockedOutput = true
+            following.takesBlockedInput = true
+            handoffs += 1
+        }
+        blockedHandoffs = handoffs
         let scratchBytes = convolutions.values.map(\.scratchBytes).max() ?? 0
         convolutionScratch = scratchBytes > 0 ? TensorStorage(byteCount: scratchBytes) : nil
+    }
+
+    /// How many convolution outputs pass to the next convolution in oneDNN's blocked layout, with
+    /// no reorder (see `DNNLConvolution`), for reports.
+    public let blockedHandoffs: Int
+
+    /// The one step that reads the value `result` (written by step `writer`) and the bytes of its
+    /// buffer, or nil when several steps or the caller (a plan output) read it. A step reads the value
+    /// if it reads any buffer overlapping its bytes before a later step overwrites them.
+    static func soleReader(of result: BufferID, after writer: Int, in plan: Plan) -> (step: Int, bytes: Int)? {
+        let buffer = plan.buffers[result.index]
+        guard case .arena(let start) = buffer.location else { return nil }
+        let end = start + buffer.byteCount
+        func overlaps(_ id: BufferID) -> Bool {
+            guard case .arena(let offset) = plan.buffers[id.index].location else { return false }
+            return offset < end && start < offset + plan.buffers[id.index].byteCount
+        }
+        var reader: Int?
+        for index in (writer + 1)..<plan.steps.count {
+            let step = plan.steps[index]
+            if step.operands.contains(where: overlaps) {
+                guard reader == nil else { return nil }
+                reader = index
+            }
+            if step.results.contains(where: overlaps) || step.workspaceOffset.map({ $0 < end && start < $0 + step.kernel.workspaceBytes }) == true {
+                return reader.map { ($0, buffer.byteCount) }
+            }
+        }
+        guard !plan.outputs.contains(where: overlaps) else { return nil }
+        return reader.map { ($0, buffer.byteCount) }
+    }
+
+    /// The backend that runs step `index`.
+    public func backend(ofStep index: Int) -> Backend {
+        convolutions[index] != nil || matmuls[index] != nil ? .oneDNN : .openBLAS
     }
 
     /// Runs the plan on `inputs` (in plan input order) and returns copies of its outputs.
@@ -71,7 +129,8 @@ public final class Executor {
         }
     }
 
-    /// The current contents of a buffer, copied out.
+    /// The current contents of a buffer, copied out. (A convolution output passed to the next
+    /// convolution in oneDNN's layout, see `blockedHandoffs`, holds that layout.)
     public func read(_ id: BufferID) -> Tensor {
         let buffer = plan.buffers[id.index]
         let tensor = Tensor(zeros: buffer.dtype, buffer.shape)
@@ -130,7 +189,11 @@ public final class Executor {
             case .pad(let geometry):
                 DataMovement.pad(geometry, from: x[0], to: y[0])
             case .gemm(let geometry):
-                Gemm.multiply(geometry, f(x[0]), f(x[1]), bias: x.count > 2 ? f(x[2]) : nil, into: fm(y[0]))
+                if let matmul = matmuls[index] {
+                    try matmul.run(f(x[0]), bias: x.count > 2 ? f(x[2]) : nil, into: fm(y[0]))
+                } else {
+                    Gemm.multiply(geometry, f(x[0]), f(x[1]), bias: x.count > 2 ? f(x[2]) : nil, into: fm(y[0]))
+                }
             case .conv2d(let geometry):
                 if let convolution = convolutions[index] {
                     try convolution.run(input: f(x[0]), weight: f(x[1]), bias: x.count > 2 ? f(x[2]) : nil, output: fm(y[0]),

@@ -1,13 +1,19 @@
 import CBLAS
 import Foundation
+import Tensor
 
 /// Where a plan's time goes, by class of work: one timed run (`Executor.profile`) summed per class,
 /// with the arithmetic rate of the classes that do arithmetic set against the machine's measured
 /// sgemm peak, so a reader sees at once which classes are slow and which are merely large.
+///
+/// Convolutions are told apart as the backend rule tells them apart (`Backend.ConvolutionClass`),
+/// and steps oneDNN ran are their own rows, so a backend choice can be read off the profile.
 public struct KernelProfile {
     /// The time and arithmetic of one class of kernels.
     public struct Row {
         public var workClass: Kernel.WorkClass
+        /// The class as printed: the work class, the convolution class, and the backend if not OpenBLAS.
+        public var label: String
         public var seconds: Double
         public var kernels: Int
         /// Floating-point operations, where the class's kernels count them (`Kernel.flops`).
@@ -21,20 +27,30 @@ public struct KernelProfile {
     /// Seconds for the whole run.
     public var total: Double { rows.reduce(0) { $0 + $1.seconds } }
 
-    /// The profile of one run of `plan` that took `seconds` per step (in step order).
-    public init(plan: Plan, seconds: [Double]) {
+    /// The profile of one run of `plan` that took `seconds` per step (in step order), each step run
+    /// by the backend `backends` names (all OpenBLAS if not given).
+    public init(plan: Plan, seconds: [Double], backends: [Backend]? = nil) {
         precondition(seconds.count == plan.steps.count, "one time per step")
-        var byClass: [Kernel.WorkClass: Row] = [:]
-        for (step, time) in zip(plan.steps, seconds) {
+        var byLabel: [String: Row] = [:]
+        for (index, (step, time)) in zip(plan.steps, seconds).enumerated() {
             let workClass = step.kernel.workClass
-            var row = byClass[workClass] ?? Row(workClass: workClass, seconds: 0, kernels: 0, flops: nil)
+            var label = workClass.rawValue
+            if case .conv2d(let geometry) = step.kernel { label += "." + Backend.classify(geometry).rawValue }
+            if let backend = backends?[index], backend != .openBLAS { label += " [\(backend.rawValue)]" }
+            var row = byLabel[label] ?? Row(workClass: workClass, label: label, seconds: 0, kernels: 0, flops: nil)
             row.seconds += time
             row.kernels += 1
             if let flops = step.kernel.flops { row.flops = (row.flops ?? 0) + flops }
-            byClass[workClass] = row
+            byLabel[label] = row
         }
-        rows = byClass.values.sorted { ($0.seconds, $0.workClass.rawValue) > ($1.seconds, $1.workClass.rawValue) }
+        rows = byLabel.values.sorted { ($0.seconds, $0.label) > ($1.seconds, $1.label) }
         slowest = zip(plan.steps, seconds).sorted { $0.1 > $1.1 }.map { ($0, $1) }
+    }
+
+    /// Times one run of `executor` on `inputs` kernel by kernel, each step tagged with its backend.
+    public init(_ executor: Executor, _ inputs: [Tensor]) throws {
+        let seconds = try executor.profile(inputs)
+        self.init(plan: executor.plan, seconds: seconds, backends: executor.plan.steps.indices.map(executor.backend(ofStep:)))
     }
 
     /// The report: a line per class (time, share, kernels, GFLOP/s and its share of `peak` GFLOP/s),
@@ -45,12 +61,12 @@ public struct KernelProfile {
             return left ? text + padding : padding + text
         }
         func row(_ cells: [String]) -> String {
-            "  " + column(cells[0], 16, left: true) + zip(cells.dropFirst(), [9, 7, 8, 9, 8]).map { column($0, $1) }.joined()
+            "  " + column(cells[0], 26, left: true) + zip(cells.dropFirst(), [9, 7, 8, 9, 8]).map { column($0, $1) }.joined()
         }
         var lines = [row(["class", "ms", "share", "kernels", "GFLOP/s", "of peak"])]
         for entry in rows {
             let rate = entry.flops.map { $0 / max(entry.seconds, 1e-12) / 1e9 }
-            lines.append(row([entry.workClass.rawValue, String(format: "%.2f", entry.seconds * 1000),
+            lines.append(row([entry.label, String(format: "%.2f", entry.seconds * 1000),
                               String(format: "%.1f%%", 100 * entry.seconds / max(total, 1e-12)), String(entry.kernels),
                               rate.map { String(format: "%.1f", $0) } ?? "-", rate.map { String(format: "%.0f%%", 100 * $0 / peak) } ?? "-"]))
         }

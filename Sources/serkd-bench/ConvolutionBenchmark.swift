@@ -4,7 +4,7 @@ import Runtime
 import Tensor
 
 /// Forward convolution on both backends, same process, alternating: serkd's kernels over OpenBLAS
-/// against oneDNN with weights packed once. The numbers behind `ConvolutionBackend`'s rule.
+/// against oneDNN with weights packed once. The numbers behind `Backend.convolution`.
 enum ConvolutionBenchmark {
     /// A named convolution shape: input [N, C, H, W], filters M, kernel k×k, stride, padding, groups.
     struct Shape {
@@ -73,7 +73,7 @@ enum ConvolutionBenchmark {
             func ms(_ t: Timing) -> String { String(format: "%11.3f", t.median * 1000) }
             func rate(_ t: Timing) -> String { String(format: "%8.1f", flops / t.median / 1e9) }
             let name = shape.name.padding(toLength: 28, withPad: " ", startingAt: 0)
-            let kind = ConvolutionBackend.classify(g).rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+            let kind = Backend.classify(g).rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
             if let dnnl {
                 print("\(name) \(kind)  \(ms(openBLAS)) \(rate(openBLAS))  \(ms(oneDNN)) \(rate(oneDNN))  \(String(format: "%7.2f", openBLAS.median / oneDNN.median))×  \(dnnl.implementation)")
             } else {

@@ -54,9 +54,8 @@ enum TrainStepBenchmark {
         print("  kernels \(plan.steps.count); arena \(mib(memory.arenaBytes)), lower bound \(mib(memory.lowerBound)), naive sum \(mib(memory.naiveBytes)); max RSS \(mib(maxRSS))")
         print("  step: median \(String(format: "%.1f", timing.median * 1000)) ms, best \(String(format: "%.1f", timing.minimum * 1000)) ms over \(repeats) runs; compiled in \(String(format: "%.1f", compileSeconds)) s")
         guard profile else { return }
-        // One more step, timed kernel by kernel: where the time goes, by kernel kind.
-        let seconds = try executor.profile([images, targets, Tensor(scalar: Float(1e-4)), Tensor(scalar: t + 1)])
-        let report = KernelProfile(plan: plan, seconds: seconds)
+        // One more step, timed kernel by kernel: where the time goes, by class of work.
+        let report = try KernelProfile(executor, [images, targets, Tensor(scalar: Float(1e-4)), Tensor(scalar: t + 1)])
         for line in report.lines(plan: plan, peak: KernelProfile.measuredSgemmPeak(), slowest: 20) { print(line) }
     }
 }

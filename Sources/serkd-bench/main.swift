@@ -8,6 +8,7 @@ let usage = """
       allreduce     under mpirun -np N: MPI_Allreduce time and bus bandwidth, and an N-rank step estimate
       conv          forward convolutions of ResNet and MobileNet layers on OpenBLAS and oneDNN
       gemm          cblas_sgemm through serkd's BLAS loader: GFLOP/s and the kernel
+      linear        linear layers of ViT-B, DeiT-S/Ti and ResNet on OpenBLAS and oneDNN (packed weights)
       infer MODEL   latency of a model (.serkd, .onnx, or IR text form .txt) on random input
       rkd-angle     RKD angle loss forward+backward (Gram form): time, arena, max RSS
       train-step    one compiled SeRKD training step of zoo models: kernels, arena, step time, max RSS
@@ -34,6 +35,12 @@ Tool.main("serkd-bench", usage: usage, commands: [
 
         cblas_sgemm through serkd's BLAS loader: GFLOP/s (median, best) and the kernel in use.
         """, syntax: Syntax(flags: ["transpose-a", "transpose-b"], options: ["size", "m", "n", "k", "repeat"]), run: GemmBenchmark.run),
+    Command("linear", usage: """
+        usage: serkd-bench linear [--batch B] [--repeat R]
+
+        Linear layers of ViT-B, DeiT-S/Ti and ResNet's classifier on OpenBLAS and on oneDNN with packed
+        weights: time and GFLOP/s.
+        """, syntax: Syntax(options: ["batch", "repeat"]), run: LinearBenchmark.run),
     Command("infer", usage: """
         usage: serkd-bench infer MODEL [--batch B] [--repeat R] [--warmup W] [--json]
 

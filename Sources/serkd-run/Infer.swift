@@ -88,10 +88,10 @@ enum Infer {
         if let outputPath { try NumPyFile.write(output, to: outputPath) }
     }
 
-    /// Prints where the time goes: per class of work, with GFLOP/s against this machine's sgemm peak.
+    /// Prints where the time goes: per class of work and backend, with GFLOP/s against this
+    /// machine's sgemm peak, then the slowest steps.
     static func printProfile(_ executor: Executor, _ input: Tensor) throws {
-        let seconds = try executor.profile([input])
-        let profile = KernelProfile(plan: executor.plan, seconds: seconds)
+        let profile = try KernelProfile(executor, [input])
         print("profile (one run, \(String(format: "%.2f", profile.total * 1000)) ms):")
         for line in profile.lines(plan: executor.plan, peak: KernelProfile.measuredSgemmPeak(), slowest: 12) { print(line) }
     }

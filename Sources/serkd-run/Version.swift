@@ -12,6 +12,7 @@ func printVersion() {
     print("blas: OpenBLAS core \(blas.coreName) (\(blas.reason)), \(blas.threads) threads")
     print("blas build: \(blas.config)")
     print("dnnl: \(OneDNN.status)")
-    print("convolutions: \(OneDNN.library == nil ? ConvolutionBackend.openBLAS.rawValue : "oneDNN (serkd's kernels with SERKD_DNNL=0)")")
+    print(OneDNN.library == nil ? "backends: serkd's kernels and OpenBLAS for every op"
+          : "backends: oneDNN for the convolutions of inference plans, serkd's kernels and OpenBLAS for the rest")
     print("mpi: \(Communicator.availability)")
 }

@@ -4,11 +4,12 @@ import Tensor
 import Testing
 
 /// The oneDNN convolution against the float64 reference and against serkd's own kernels. Runs
-/// where oneDNN is installed (setup.sh installs it); elsewhere `ConvolutionBackend` never picks it.
+/// where oneDNN is installed (setup.sh installs it); elsewhere `Backend` never picks it.
 @Suite(.enabled(if: OneDNN.library != nil, "oneDNN (libdnnl.so.2) is not loaded"))
 struct DNNLConvolutionTests {
-    /// The convolution of case `c` on both backends and the reference (activation included).
-    func outputs(_ c: ConvolutionCase) throws -> (dnnl: Tensor, openBLAS: Tensor, reference: Tensor) {
+    /// The convolution of case `c` on both backends and the reference (activation included); nil
+    /// when oneDNN has no direct kernel for it.
+    func outputs(_ c: ConvolutionCase) throws -> (dnnl: Tensor, openBLAS: Tensor, reference: Tensor)? {
         var noise = Noise(seed: 23)
         let x = noise.tensor(Shape(c.input)), w = noise.tensor(Shape(c.weight))
         let bias = c.bias ? noise.tensor([c.weight[0]]) : nil
@@ -18,7 +19,7 @@ struct DNNLConvolutionTests {
         let inputs = [x, w] + (bias.map { [$0] } ?? [])
         var expected = try reference(op, inputs)
         if let activation = c.activation { expected = try reference(.unary(activation), [expected]) }
-        let convolution = try #require(DNNLConvolution(geometry))
+        guard let convolution = DNNLConvolution(geometry) else { return nil }
         let dnnl = Tensor(zeros: .float32, expected.shape), openBLAS = Tensor(zeros: .float32, expected.shape)
         try withWorkspace(convolution.scratchBytes) { scratch in
             try convolution.run(input: x.f32, weight: w.f32, bias: bias?.f32, output: dnnl.f32, scratch: scratch)
@@ -32,7 +33,12 @@ struct DNNLConvolutionTests {
     @Test("every convolution case matches the float64 reference and the OpenBLAS path within 1e-5 of the output's scale",
           arguments: ConvolutionTests.cases)
     func matchesReferenceAndOpenBLAS(c: ConvolutionCase) throws {
-        let (dnnl, openBLAS, expected) = try outputs(c)
+        guard let (dnnl, openBLAS, expected) = try outputs(c) else {
+            // oneDNN has direct kernels for every ungrouped case; it lacks some for grouped layers of
+            // a few channels per group, depthwise channel multipliers and large dilated windows.
+            #expect(c.groups > 1)
+            return
+        }
         expectClose(dnnl, expected, tolerance: 1e-5)
         expectClose(dnnl, openBLAS, tolerance: 1e-5)
     }
@@ -43,7 +49,7 @@ struct DNNLConvolutionTests {
     func postOps(activation: UnaryFunction) throws {
         let c = ConvolutionCase(name: "3×3", input: [2, 8, 6, 7], weight: [16, 8, 3, 3], pads: [1, 1, 1, 1], bias: true,
                                 activation: activation, algorithm: .im2col)
-        let (dnnl, _, expected) = try outputs(c)
+        let (dnnl, _, expected) = try #require(try outputs(c))
         expectClose(dnnl, expected, tolerance: 1e-5)
     }
 
@@ -73,9 +79,9 @@ struct DNNLConvolutionTests {
 
     @Test("convolutions are classified by groups and kernel size")
     func classes() {
-        #expect(ConvolutionBackend.classify(Conv2D.Geometry(input: [1, 8, 5, 5], weight: [8, 1, 3, 3], groups: 8)) == .depthwise)
-        #expect(ConvolutionBackend.classify(Conv2D.Geometry(input: [1, 8, 5, 5], weight: [8, 2, 3, 3], groups: 4)) == .grouped)
-        #expect(ConvolutionBackend.classify(Conv2D.Geometry(input: [1, 8, 5, 5], weight: [4, 8, 1, 1])) == .pointwise)
-        #expect(ConvolutionBackend.classify(Conv2D.Geometry(input: [1, 8, 5, 5], weight: [4, 8, 3, 3])) == .dense)
+        #expect(Backend.classify(Conv2D.Geometry(input: [1, 8, 5, 5], weight: [8, 1, 3, 3], groups: 8)) == .depthwise)
+        #expect(Backend.classify(Conv2D.Geometry(input: [1, 8, 5, 5], weight: [8, 2, 3, 3], groups: 4)) == .grouped)
+        #expect(Backend.classify(Conv2D.Geometry(input: [1, 8, 5, 5], weight: [4, 8, 1, 1])) == .pointwise)
+        #expect(Backend.classify(Conv2D.Geometry(input: [1, 8, 5, 5], weight: [4, 8, 3, 3])) == .dense)
     }
 }

@@ -4,7 +4,8 @@
 // library is opened with dlopen on first use; when it is missing every convolution stays on the
 // OpenBLAS path. Types are declared as oneDNN 2.x lays them out: handles are opaque pointers, and the
 // two descriptor structs serkd fills (memory and operation descriptors) are byte blobs at least as
-// large as oneDNN's (sizes checked against dnnl_types.h 2.6: 696 and 5976 bytes).
+// large as oneDNN's (sizes checked against dnnl_types.h 2.6: 696 bytes, and 5976 for the largest
+// operation descriptor serkd fills, convolution's).
 #ifndef SERKD_CDNNL_H
 #define SERKD_CDNNL_H
 
@@ -89,6 +90,10 @@ int serkd_dnnl_convolution_forward_desc_init(serkd_dnnl_op_desc *desc, int prop_
                                              const serkd_dnnl_memory_desc *weights, const serkd_dnnl_memory_desc *bias,
                                              const serkd_dnnl_memory_desc *dst, const int64_t *strides,
                                              const int64_t *dilates, const int64_t *padding_l, const int64_t *padding_r);
+
+/// dnnl_matmul_desc_init with f32 memory; `bias` may be NULL.
+int serkd_dnnl_matmul_desc_init(serkd_dnnl_op_desc *desc, const serkd_dnnl_memory_desc *src, const serkd_dnnl_memory_desc *weights,
+                                const serkd_dnnl_memory_desc *bias, const serkd_dnnl_memory_desc *dst);
 
 int serkd_dnnl_post_ops_create(serkd_dnnl_handle *post_ops);
 int serkd_dnnl_post_ops_append_eltwise(serkd_dnnl_handle post_ops, int alg, float alpha, float beta);

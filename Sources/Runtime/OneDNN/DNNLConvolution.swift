@@ -11,6 +11,11 @@ import Tensor
 /// change (a frozen plan's persistent tensors) are reordered once, here, into storage this object
 /// owns; others are reordered on each call, which is once per training step.
 ///
+/// When one oneDNN convolution feeds the next and nothing else reads the tensor between them, the
+/// executor lets the first leave its output in oneDNN's layout and the second read it as it is
+/// (`passesBlockedOutput`, `takesBlockedInput`): the tensor's buffer then holds the blocked layout
+/// and two reorders disappear.
+///
 /// Primitives depend only on the geometry, so convolutions of one shape share them (`shared`).
 public final class DNNLConvolution {
     /// The geometry's primitives, shared by every convolution of that geometry.
@@ -73,15 +78,17 @@ public final class DNNLConvolution {
     private static let cacheLock = NSLock()
     nonisolated(unsafe) private static var cache: [Conv2D.Geometry: Primitives] = [:]
 
-    /// The primitives of `geometry`, created on first use; nil when oneDNN has none for it.
+    /// The primitives of `geometry`, created on first use; nil when oneDNN has no direct (JIT) kernel
+    /// for it. Its fallbacks ("gemm:jit", "ref") unfold patches as serkd's im2col does, plus reorders.
     static func shared(_ context: OneDNN.Context, _ geometry: Conv2D.Geometry) -> Primitives? {
         guard let postOps = postOps(for: geometry.activation) else { return nil }
         cacheLock.lock()
         defer { cacheLock.unlock() }
         if let hit = cache[geometry] { return hit }
-        guard let made = try? Primitives(context, geometry, postOps: postOps) else { return nil }
-        cache[geometry] = made
-        return made
+        let made = try? Primitives(context, geometry, postOps: postOps)
+        let direct = made.map { $0.implementation.hasPrefix("jit") } ?? false
+        cache[geometry] = direct ? made : nil
+        return direct ? made : nil
     }
 
     /// oneDNN's eltwise post-op for serkd's fused activation, nil for one oneDNN does not have.
@@ -114,6 +121,17 @@ public final class DNNLConvolution {
 
     /// Bytes of scratch `run` needs: the input, output and (unless packed) weights in oneDNN's layouts.
     public let scratchBytes: Int
+
+    /// `run` reads its input in oneDNN's layout, as the convolution before it left it.
+    var takesBlockedInput = false
+    /// `run` leaves its output in oneDNN's layout, for the convolution after it.
+    var passesBlockedOutput = false
+
+    /// Whether this convolution's output, in oneDNN's layout, can be `next`'s input as it is: the
+    /// layouts agree and the blocked tensor fits the `bytes` of the NCHW buffer holding it.
+    func canPassBlockedOutput(to next: DNNLConvolution, bytes: Int) -> Bool {
+        primitives.destination.matches(next.primitives.source) && primitives.destination.byteCount <= bytes
+    }
 
     /// The implementation oneDNN chose ("jit:avx2", …), for reports.
     public var implementation: String { primitives.implementation }
@@ -162,7 +180,7 @@ public final class DNNLConvolution {
              output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer?) throws {
         let p = primitives
         let (src, dst, wei) = (Int32(SERKD_DNNL_ARG_SRC), Int32(SERKD_DNNL_ARG_DST), Int32(SERKD_DNNL_ARG_WEIGHTS))
-        if let reorder = p.sourceIn {
+        if let reorder = p.sourceIn, !takesBlockedInput {
             try plainSource.bind(input)
             try source.bind(scratch! + sourceOffset)
             try reorder.execute(context, [(src, plainSource), (dst, source)])
@@ -178,14 +196,15 @@ public final class DNNLConvolution {
         } else {
             try weights.bind(weight)
         }
-        try destination.bind(p.destinationOut == nil ? UnsafeRawPointer(output) : UnsafeRawPointer(scratch! + destinationOffset))
+        let direct = p.destinationOut == nil || passesBlockedOutput
+        try destination.bind(direct ? UnsafeRawPointer(output) : UnsafeRawPointer(scratch! + destinationOffset))
         var arguments = [(src, source), (wei, weights), (dst, destination)]
         if let bias, let biasData {
             try bias.bind(biasData)
             arguments.append((Int32(SERKD_DNNL_ARG_BIAS), bias))
         }
         try p.convolution.execute(context, arguments)
-        if let reorder = p.destinationOut {
+        if let reorder = p.destinationOut, !passesBlockedOutput {
             try plainDestination.bind(output)
             try reorder.execute(context, [(src, destination), (dst, plainDestination)])
         }

@@ -6,12 +6,12 @@ import ONNX
 import Runtime
 import Testing
 
-/// `serkd-run` with oneDNN and with `SERKD_DNNL=0`, which keeps every convolution on OpenBLAS: both
-/// say which they use and compute the same model.
-@Suite struct ConvolutionBackendToolTests {
+/// Executors and `serkd-run` with oneDNN and with `SERKD_DNNL=0`, which keeps every op on serkd's
+/// kernels and OpenBLAS: both say which they use and compute the same model.
+@Suite struct BackendToolTests {
     static let models = PlanFileTests.models
 
-    @Test("a frozen-weights executor (oneDNN convolutions) computes a CNN within 1e-5 of the default one (OpenBLAS)")
+    @Test("a frozen-weights executor (oneDNN convolutions, blocked handoffs) computes a CNN within 1e-5 of the default one (OpenBLAS)")
     func frozenExecutorAgrees() throws {
         let input = try NumPyFile.read("\(Self.models)/tiny_resnet.input.npy")
         let graph = try ONNXImport.graph(fromFile: "\(Self.models)/tiny_resnet.onnx", options: .init(batch: input.shape[0]))
@@ -23,6 +23,8 @@ import Testing
         #expect(zip(frozen, plain).allSatisfy { abs($0 - $1) <= 1e-5 * scale })
         // Twice from one executor: the packed weights are reused, not re-read.
         let executor = Executor(plan, frozenWeights: true)
+        // In each of the four residual blocks, the first convolution hands its output to the second.
+        #expect(executor.blockedHandoffs == (OneDNN.library == nil ? 0 : 4))
         #expect(try executor.run([input])[0].bitwiseEqual(try executor.run([input])[0]))
     }
 
@@ -31,7 +33,7 @@ import Testing
         let off = try BuiltTool.run("serkd-run", ["--version"], environment: ["SERKD_DNNL": "0"])
         #expect(off.status == 0)
         #expect(off.output.contains("\ndnnl: oneDNN not used: SERKD_DNNL=0\n"))
-        #expect(off.output.contains("\nconvolutions: OpenBLAS\n"))
+        #expect(off.output.contains("\nbackends: serkd's kernels and OpenBLAS for every op\n"))
         let on = try BuiltTool.run("serkd-run", ["--version"])
         #expect(on.status == 0)
         #expect(on.output.contains("\nblas: OpenBLAS core "))
@@ -53,5 +55,20 @@ import Testing
         #expect(results[0].count == expected.count && results[1].count == expected.count)
         #expect(zip(results[0], results[1]).allSatisfy { abs($0 - $1) <= 1e-5 })
         #expect(zip(results[0], expected).allSatisfy { abs($0 - $1) <= 1e-4 })
+    }
+
+    @Test("infer --profile reports time per op class, the backend that ran it, and GFLOP/s against the sgemm peak")
+    func profileNamesClassesAndBackends() throws {
+        let run = try BuiltTool.run("serkd-run", ["infer", "\(Self.models)/tiny_resnet.onnx", "--input", "\(Self.models)/tiny_resnet.input.npy", "--profile"])
+        #expect(run.status == 0, "\(run.error)")
+        let lines = run.output.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("profile (one run, ") })
+        #expect(lines.contains { $0.hasPrefix("  all: ") && $0.contains("(sgemm peak ") })
+        let oneDNN = try BuiltTool.run("serkd-run", ["--version"]).output.contains("dnnl: oneDNN 2.")
+        let dense = try #require(lines.first { $0.hasPrefix("  convolution.dense") })
+        #expect(dense.contains("[oneDNN]") == oneDNN)
+        #expect(dense.hasSuffix("%"), "a GFLOP/s rate and its share of the peak: \(dense)")
+        let pooling = try #require(lines.first { $0.hasPrefix("  pooling ") })
+        #expect(pooling.hasSuffix("-"), "no arithmetic counted for pooling: \(pooling)")
     }
 }

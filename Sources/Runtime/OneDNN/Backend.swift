@@ -1,0 +1,51 @@
+/// Which backend runs an op: serkd's own kernels over OpenBLAS, or oneDNN. One rule per op class.
+///
+/// oneDNN runs only ops whose weights are frozen (inference plans): their weights are packed once,
+/// which is where most of its advantage lies. Training steps keep serkd's kernels: their backward
+/// convolutions are serkd's, and a forward on oneDNN moves the SeRKD fixture's distance loss by
+/// 1.3e-5 relative, outside the 1e-5 the PyTorch fixtures allow.
+///
+/// The rules come from `serkd-bench conv` and `serkd-bench linear` (2 Zen 3 cores, AVX2, shared and
+/// loaded machine, alternating runs). They stay rules, not constants, so that a class where
+/// OpenBLAS wins on some machine can be routed back without touching the executor.
+public enum Backend: String, Sendable, CaseIterable {
+    case openBLAS = "OpenBLAS"
+    case oneDNN
+
+    /// The kinds of convolution the rule tells apart.
+    public enum ConvolutionClass: String, Sendable, CaseIterable {
+        /// One input channel per group.
+        case depthwise
+        /// Several groups of several channels.
+        case grouped
+        /// 1×1 kernels, one group.
+        case pointwise
+        /// Larger kernels, one group.
+        case dense
+    }
+
+    /// The class of `geometry`.
+    public static func classify(_ geometry: Conv2D.Geometry) -> ConvolutionClass {
+        if geometry.groups > 1 { return geometry.inputChannels == geometry.groups ? .depthwise : .grouped }
+        return geometry.kernelHeight == 1 && geometry.kernelWidth == 1 ? .pointwise : .dense
+    }
+
+    /// The backend for a forward convolution. oneDNN's direct kernels (in blocked layout, reorders
+    /// included) beat im2col + sgemm on dense and pointwise layers and serkd's depthwise loop by
+    /// 1.3–8×; where oneDNN has no direct kernel (grouped layers of a few channels per group) it falls
+    /// back to im2col itself, and `DNNLConvolution` declines.
+    public static func convolution(_ geometry: Conv2D.Geometry, weightsFrozen: Bool) -> Backend {
+        guard weightsFrozen, OneDNN.library != nil else { return .openBLAS }
+        switch classify(geometry) {
+        case .depthwise, .grouped, .pointwise, .dense: return .oneDNN
+        }
+    }
+
+    /// The backend for a product whose B operand is a frozen weight matrix. oneDNN 2.6's matmul on
+    /// AVX2 ("gemm:jit", packed B) measured 0.1–1.3× OpenBLAS on the linear layers of ViT-B, DeiT-S/Ti
+    /// and ResNet's classifier at batch 1 and 8 (`serkd-bench linear`): no class wins consistently,
+    /// so linear layers stay on OpenBLAS until a machine shows otherwise.
+    public static func linear(_ geometry: Gemm.Geometry, weightsFrozen: Bool) -> Backend {
+        .openBLAS
+    }
+}
