@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "FuzzInput", dependencies: ["Tensor"], path: "Targets/FuzzInput"),
         .target(name: "FuzzONNX", dependencies: ["ONNX", "FuzzInput"], path: "Targets/FuzzONNX"),
         .target(name: "FuzzModel", dependencies: ["Compiler", "FuzzInput"], path: "Targets/FuzzModel"),
-        .target(name: "FuzzPlan", dependencies: ["Compiler", "FuzzInput"], path: "Targets/FuzzPlan"),
+        .target(name: "FuzzPlan", dependencies: ["Compiler", "Runtime", "FuzzInput"], path: "Targets/FuzzPlan"),
         .target(name: "FuzzNumPy", dependencies: ["Tensor"], path: "Targets/FuzzNumPy"),
         .target(name: "FuzzPNG", dependencies: ["Data"], path: "Targets/FuzzPNG"),
         .target(name: "FuzzJPEG", dependencies: ["Data"], path: "Targets/FuzzJPEG"),

@@ -36,7 +36,7 @@ JSON
 max_len=65536
 case $target in
     FuzzONNX) kind=onnx; seed "$fixtures"/models/*.onnx "$fixtures"/onnx-node/*/model.onnx "$fixtures"/hostile/*.onnx ;;
-    FuzzModel) kind=serkd; models; seed "$work"/seeds/*.serkd ;;
+    FuzzModel) kind=serkd max_len=262144; models; seed "$work"/seeds/*.serkd ;;
     FuzzPlan) kind=plan max_len=262144
         # Small inference plans from ONNX node cases of most kernels, and a SeRKD training step.
         for m in $(ls -d "$fixtures"/onnx-node/test_* | grep -E "$plan_ops" | head -120); do
@@ -45,7 +45,7 @@ case $target in
         done
         training_plan
         seed "$work"/seeds/*.plan ;;
-    FuzzSafeTensors) kind=safetensors; models
+    FuzzSafeTensors) kind=safetensors max_len=262144; models
         for s in "$work"/seeds/*.serkd; do
             [ -f "${s%.serkd}.safetensors" ] || "$bin/serkd-convert" export "$s" -o "${s%.serkd}.safetensors" > /dev/null || true
         done

@@ -41,12 +41,13 @@ import Glibc
         return (path as NSString).pathExtension
     }
 
-    /// Reads `path` with the library reader for its kind; nil if it reads, else the refusal.
+    /// Reads `path` with the library reader for its kind (a model is compiled too, as its fuzzer
+    /// does); nil if it reads, else the refusal.
     static func read(_ path: String) throws -> InvalidInput? {
         do {
             switch kind(path) {
             case "onnx": _ = try ONNXImport.graph(fromFile: path)
-            case "serkd": _ = try ModelFile.read(path)
+            case "serkd": _ = try Pipeline.compile(try ModelFile.read(path))
             case "plan": _ = try PlanFile.read(path)
             case "npy": _ = try NumPyFile.read(path)
             case "png", "jpg", "image": _ = try Image(contentsOf: path)
@@ -92,7 +93,8 @@ import Glibc
     func theToolsRefuseEveryFile() throws {
         for path in Self.files {
             let (tool, arguments): (String, [String]) = switch Self.kind(path) {
-            case "onnx", "serkd": ("serkd-convert", ["inspect", path])
+            case "onnx": ("serkd-convert", ["inspect", path])
+            case "serkd": ("serkd-compile", ["model", path, "-o", NSTemporaryDirectory() + "serkd-hostile-\(UUID().uuidString).plan"])
             case "plan": ("serkd-compile", ["inspect", path])
             case "npy": ("serkd-run", ["infer", "\(Self.models)/tiny_resnet.onnx", "--input", path])
             case "png", "jpg", "image": ("serkd-run", ["infer", "\(Self.models)/tiny_resnet.onnx", "--image", path])
