@@ -121,16 +121,6 @@ public enum Pipeline {
         try MemoryLimit.check(memory.arenaBytes, for: "the plan's arena")
         return Result(plan: plan, memory: memory, graph: current, passes: reports, recomputed: recomputed)
     }
-
-    /// Parses a byte count like `2GiB`, `512MiB`, `1.5GB`, `300000`.
-    public static func parseBytes(_ text: String) -> Int? {
-        let units: [(String, Double)] = [("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("B", 1)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), value > 0 else { return nil }
-            return Int(value * scale)
-        }
-        return Int(text).flatMap { $0 > 0 ? $0 : nil }
-    }
 }
 
 import Dispatch

@@ -72,11 +72,13 @@ import Testing
         #expect(try ByteSize.parse("3MB") == 3_000_000)
         #expect(try ByteSize.parse("4096") == 4096)
         #expect(try ByteSize.parse("10B") == 10)
+        #expect(try ByteSize.parse("1.5GB") == 1_500_000_000)
+        #expect(try ByteSize.parse("300000") == 300_000)
     }
 
     @Test("zero, negative, unitless garbage and overflow are refused")
     func refused() {
-        for text in ["0", "-1GiB", "GiB", "2 parsecs", "1e30TiB", ""] {
+        for text in ["0", "-1GiB", "GiB", "2 parsecs", "lots", "1e30TiB", ""] {
             #expect(throws: InvalidInput(nil, "expected a positive size like 512MiB or 2GiB, got '\(text)'")) { try ByteSize.parse(text) }
         }
     }

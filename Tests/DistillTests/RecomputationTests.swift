@@ -40,12 +40,4 @@ import Testing
         let error = #expect(throws: InvalidInput.self) { try Pipeline.compile(try step().graph, options: Pipeline.Options(memoryBudget: 1024)) }
         #expect(error?.subject == "--memory-budget")
     }
-
-    @Test func budgetsParseWithUnits() {
-        #expect(Pipeline.parseBytes("2GiB") == 2 << 30)
-        #expect(Pipeline.parseBytes("1.5GB") == 1_500_000_000)
-        #expect(Pipeline.parseBytes("512MiB") == 512 << 20)
-        #expect(Pipeline.parseBytes("300000") == 300_000)
-        #expect(Pipeline.parseBytes("lots") == nil)
-    }
 }

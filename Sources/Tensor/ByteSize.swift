@@ -1,7 +1,7 @@
 import Foundation
-import Tensor
 
-/// A byte count as a user writes it on the command line: `1048576`, `512MiB`, `2GiB`, `1.5G`.
+/// A byte count as a user writes it (`--memory-budget`, `SERKD_MEMORY_LIMIT`): `1048576`, `512MiB`,
+/// `2GiB`, `1.5G`.
 ///
 /// `KiB MiB GiB TiB` and the one-letter `K M G T` are powers of 1024, as memory is counted; `KB MB
 /// GB TB` are powers of 1000, as disks are. Case does not matter; a space before the unit is allowed.
