@@ -12,6 +12,8 @@ let package = Package(
     name: "serkd-fuzz",
     targets: [
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
@@ -20,7 +22,7 @@ let package = Package(
         .target(name: "Reference", dependencies: ["GraphIR"]),
         .target(name: "ONNX", dependencies: ["GraphIR", "Reference", "CProto"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib", "CJPEG"]),
-        .target(name: "Runtime", dependencies: ["Tensor", "CBLAS"]),
+        .target(name: "Runtime", dependencies: ["Tensor", "CBLAS", "CDNNL", "CMPI"]),
         .target(name: "Autodiff", dependencies: ["GraphIR"]),
         .target(name: "Distill", dependencies: ["GraphIR", "Autodiff", "Data"]),
         .target(name: "Compiler", dependencies: ["GraphIR", "Runtime"]),
