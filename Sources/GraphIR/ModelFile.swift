@@ -101,7 +101,7 @@ public enum ModelFile {
         for index in 0..<wire.n_values {
             let value = wire.values[index]!.pointee
             let name = String(cString: value.name)
-            guard let dtype = DType(rawValue: Int32(value.dtype.rawValue)) else {
+            guard let raw = Int32(exactly: value.dtype.rawValue), let dtype = DType(rawValue: raw) else {
                 throw InvalidInput(nil, "value '\(name)' has unknown dtype \(value.dtype.rawValue)")
             }
             let shape = Shape((0..<value.n_shape).map { Int(value.shape[$0]) })
