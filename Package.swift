@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "serkd-convert", dependencies: ["ONNX", "GraphIR", "CLI"]),
         .executableTarget(name: "serkd-compile", dependencies: ["Compiler", "Train", "Distill", "GraphIR", "ONNX", "CLI"]),
         .executableTarget(name: "serkd-run", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "Data", "Train", "CLI"]),
-        .executableTarget(name: "serkd-bench", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "Distill", "Data", "CBLAS", "CLI"]),
+        .executableTarget(name: "serkd-bench", dependencies: ["Compiler", "Runtime", "GraphIR", "ONNX", "Distill", "Data", "Train", "CBLAS", "CLI"]),
 
         // The built executables run in a subprocess, shared by the tool tests of several modules.
         .target(name: "BuiltTools", path: "Tests/BuiltTools"),

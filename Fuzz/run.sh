@@ -5,6 +5,7 @@
 # package's tools, which must be built: SERKD_BIN, default .build/debug), runs at most RUNS inputs
 # (1000000) or SECONDS (3600), and copies any crasher into Tests/Fixtures/hostile/<kind>/, where the
 # test suite replays it. Work files live in FUZZ_WORK (/tmp/serkd-fuzz). Build first: Fuzz/build.sh.
+# FUZZ_JOBS=N runs N fuzzing processes on the shared corpus, RUNS/N inputs each (their logs joined).
 set -euo pipefail
 # One thread everywhere: plans record the thread count they were compiled for.
 export SERKD_THREADS=1
@@ -58,10 +59,14 @@ case $target in
 esac
 
 # Sizes a hostile file asks for are refused above 1 GiB, below libFuzzer's 2 GiB malloc limit.
-status=0
-SERKD_MEMORY_LIMIT=1GiB "$fuzzer" "$work/corpus" -runs="$runs" -max_total_time="$seconds" \
-    -rss_limit_mb=2048 -timeout=10 -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$work/crashes/" \
-    2>&1 | tee "$work/log" | grep -E '^#[0-9]+[[:space:]]+(DONE|INITED)|stat::|ERROR|SUMMARY' || status=$?
+jobs=${FUZZ_JOBS:-1}
+parallel=()
+[ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")
+rm -f "$work"/fuzz-*.log
+(cd "$work" && SERKD_MEMORY_LIMIT=1GiB "$fuzzer" "$work/corpus" -runs=$((runs / jobs)) -max_total_time="$seconds" "${parallel[@]}" \
+    -rss_limit_mb=2048 -timeout=10 -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$work/crashes/" > "$work/log" 2>&1) || true
+[ "$jobs" -gt 1 ] && cat "$work"/fuzz-*.log >> "$work/log"
+grep -E '^#[0-9]+[[:space:]]+(DONE|INITED)|^Done|stat::|ERROR|SUMMARY' "$work/log" || true
 mkdir -p "$fixtures/hostile/$kind"
 for crash in "$work"/crashes/*; do [ -f "$crash" ] && cp "$crash" "$fixtures/hostile/$kind/"; done
 exit 0

@@ -16,6 +16,14 @@ Then backward and an AdamW step (lr 1e-3, weight decay 0.05 except on 1-D parame
 pos_embed/cls_token/dist_token, like timm's optimizer factory). serkd runs the same models and
 objective through `serkd-bench train-step` (presets deit_tiny_distilled and vit_base_mae).
 
+`--pair cnn` measures the CNN pair instead: a ResNet-18 student (timm resnet18, train mode, BatchNorm
+updating its statistics) distilling from a frozen ResNet-101 (timm resnet101, eval mode), with serkd's
+CNN objective (METHOD.md §9): softCE + 1·KD on the logits + Σ over layer1-3 of 0.5·RKD-distance +
+1·RKD-angle between superpixel tokens of the stage maps average-pooled with strides 4/2/1 (14x14
+tokens each at 224 px); no feature loss. serkd trains its resnet18 preset against
+models/resnet101.onnx (torchvision's ResNet-101, from scripts/export_models.py), imported as a user's
+teacher would be.
+
 Both sides take the same warm-up and timed steps on the same number of threads; the table gives
 median and best step time and the peak resident set (getrusage ru_maxrss) of each process, and
 serkd / PyTorch (below 1 means serkd is faster or smaller). PyTorch runs in a child process (this
@@ -32,7 +40,7 @@ scheduler, and the step 20-30x slower, which would measure the machine's load, n
 Run from the repository root after a release build:
 
     swift build -c release --product serkd-bench
-    python3 scripts/bench_train_step.py [--batch 8] [--repeat 5] [--warmup 2] [--skip-serkd | --skip-torch]
+    python3 scripts/bench_train_step.py [--pair vit|cnn] [--batch 8] [--repeat 5] [--warmup 2] [--skip-serkd | --skip-torch]
 
 Needs torch and timm for the PyTorch side; exits with a message if either is missing.
 """
@@ -46,8 +54,13 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STUDENT, TEACHER = "deit_tiny_distilled_patch16_224", "vit_base_patch16_224"
-SERKD_STUDENT, SERKD_TEACHER = "deit_tiny_distilled", "vit_base_mae"
+# Each pair: the timm models on the PyTorch side and what serkd-bench trains (zoo presets or ONNX files).
+PAIRS = {
+    "vit": dict(student="deit_tiny_distilled_patch16_224", teacher="vit_base_patch16_224",
+                serkd_student="deit_tiny_distilled", serkd_teacher="vit_base_mae"),
+    "cnn": dict(student="resnet18", teacher="resnet101",
+                serkd_student="resnet18", serkd_teacher=os.path.join(ROOT, "models", "resnet101.onnx")),
+}
 SETTINGS = dict(kd_weight=1.0, temperature=1.0, feature_weight=1.0, distance_weight=0.5, angle_weight=1.0,
                 grid=2, iterations=1, label_smoothing=0.1, lr=1e-3, weight_decay=0.05, classes=1000, image_size=224,
                 no_weight_decay_names=("pos_embed", "cls_token", "dist_token"))
@@ -84,30 +97,37 @@ def torch_step(args):
     s, size = SETTINGS, SETTINGS["image_size"]
     result = dict(torch=torch.__version__, timm=timm.__version__, threads=torch.get_num_threads())
     torch.manual_seed(0)
-    student = timm.create_model(STUDENT, pretrained=False, num_classes=s["classes"], drop_path_rate=0.0)
-    teacher = timm.create_model(TEACHER, pretrained=False, num_classes=s["classes"], global_pool="avg")
-    for model in (student, teacher):
-        model.blocks[-1].register_forward_hook(lambda m, i, o: setattr(m, "tokens", o))
-    student.train()
-    student.set_distilled_training(True)  # DeiT training: both heads, not their mean
-    teacher.eval()
-    teacher.requires_grad_(False)
-    proj = nn.Linear(student.embed_dim, teacher.embed_dim)
-
-    def decays(name, p):
-        return p.dim() > 1 and not any(name.endswith(n) for n in s["no_weight_decay_names"])
-    named = list(student.named_parameters()) + [("proj." + n, p) for n, p in proj.named_parameters()]
-    optimizer = torch.optim.AdamW([{"params": [p for n, p in named if decays(n, p)], "weight_decay": s["weight_decay"]},
-                                   {"params": [p for n, p in named if not decays(n, p)], "weight_decay": 0.0}], lr=s["lr"])
-
+    pair = PAIRS[args.pair]
     x = torch.randn(args.batch, 3, size, size)
     labels = torch.randint(0, s["classes"], (args.batch,))
     off = s["label_smoothing"] / s["classes"]
     targets = torch.full((args.batch, s["classes"]), off).scatter_(1, labels[:, None], 1 - s["label_smoothing"] + off)
-    side = size // student.patch_embed.patch_size[0]
+    if args.pair == "vit":
+        student = timm.create_model(pair["student"], pretrained=False, num_classes=s["classes"], drop_path_rate=0.0)
+        teacher = timm.create_model(pair["teacher"], pretrained=False, num_classes=s["classes"], global_pool="avg")
+        for model in (student, teacher):
+            model.blocks[-1].register_forward_hook(lambda m, i, o: setattr(m, "tokens", o))
+        student.set_distilled_training(True)  # DeiT training: both heads, not their mean
+        proj = nn.Linear(student.embed_dim, teacher.embed_dim)
+        side = size // student.patch_embed.patch_size[0]
+    else:
+        student = timm.create_model(pair["student"], pretrained=False, num_classes=s["classes"])
+        teacher = timm.create_model(pair["teacher"], pretrained=False, num_classes=s["classes"])
+        for model in (student, teacher):
+            for layer in (model.layer1, model.layer2, model.layer3):
+                layer.register_forward_hook(lambda m, i, o: setattr(m, "map", o))
+        proj = None
+    student.train()
+    teacher.eval()
+    teacher.requires_grad_(False)
 
-    def step():
-        optimizer.zero_grad(set_to_none=True)
+    def decays(name, p):
+        return p.dim() > 1 and not any(name.endswith(n) for n in s["no_weight_decay_names"])
+    named = list(student.named_parameters()) + ([("proj." + n, p) for n, p in proj.named_parameters()] if proj else [])
+    optimizer = torch.optim.AdamW([{"params": [p for n, p in named if decays(n, p)], "weight_decay": s["weight_decay"]},
+                                   {"params": [p for n, p in named if not decays(n, p)], "weight_decay": 0.0}], lr=s["lr"])
+
+    def vit_loss():
         with torch.no_grad():
             z_t = teacher(x)
             x_t = teacher.blocks[-1].tokens[:, teacher.num_prefix_tokens:]
@@ -115,10 +135,35 @@ def torch_step(args):
         z_cls, z_dist = student(x)
         x_s = student.blocks[-1].tokens[:, student.num_prefix_tokens:]
         s_s = ref.superpixel_tokens(x_s, side, side, s["grid"], s["iterations"])
-        loss = (ref.soft_cross_entropy(z_cls, targets) + s["kd_weight"] * ref.kd_loss(z_dist, z_t, s["temperature"])
+        return (ref.soft_cross_entropy(z_cls, targets) + s["kd_weight"] * ref.kd_loss(z_dist, z_t, s["temperature"])
                 + s["feature_weight"] * F.mse_loss(proj(x_s), x_t)
                 + s["distance_weight"] * ref.rkd_distance(s_s, s_t) + s["angle_weight"] * ref.rkd_angle(s_s, s_t))
-        loss.backward()
+
+    def cnn_loss():
+        # serkd's CNN objective (METHOD.md §9): stages 1-3 average-pooled with strides 4/2/1 into
+        # tokens, clustered, Σ_stages γ·D + δ·A added to softCE + α·KD; no feature loss.
+        with torch.no_grad():
+            z_t = teacher(x)
+        z_s = student(x)
+        loss = ref.soft_cross_entropy(z_s, targets) + s["kd_weight"] * ref.kd_loss(z_s, z_t, s["temperature"])
+        for layer, stride in (("layer1", 4), ("layer2", 2), ("layer3", 1)):
+            def tokens(model):
+                pooled = getattr(model, layer).map
+                pooled = F.avg_pool2d(pooled, stride) if stride > 1 else pooled
+                return pooled, pooled.flatten(2).transpose(1, 2)
+            map_s, t_s = tokens(student)
+            s_s = ref.superpixel_tokens(t_s, map_s.shape[2], map_s.shape[3], s["grid"], s["iterations"])
+            with torch.no_grad():
+                map_t, t_t = tokens(teacher)
+                s_t = ref.superpixel_tokens(t_t, map_t.shape[2], map_t.shape[3], s["grid"], s["iterations"])
+            loss = loss + s["distance_weight"] * ref.rkd_distance(s_s, s_t) + s["angle_weight"] * ref.rkd_angle(s_s, s_t)
+        return loss
+
+    objective = vit_loss if args.pair == "vit" else cnn_loss
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        objective().backward()
         optimizer.step()
 
     # Cap the address space at what is mapped now plus the budget, so a step that does not fit fails
@@ -146,7 +191,7 @@ def torch_step(args):
 
 def run_torch(args):
     """Runs this script as the PyTorch child and returns its JSON, or {"error": …} if it died."""
-    command = [sys.executable, os.path.abspath(__file__), "--torch-child", "--batch", str(args.batch),
+    command = [sys.executable, os.path.abspath(__file__), "--torch-child", "--pair", args.pair, "--batch", str(args.batch),
                "--repeat", str(args.repeat), "--warmup", str(args.warmup), "--threads", str(args.threads),
                "--torch-limit-gib", str(args.torch_limit_gib)]
     environment = dict(os.environ)
@@ -164,7 +209,10 @@ def run_serkd(args):
     """`serkd-bench train-step` on the matching zoo presets; its JSON line."""
     if not os.path.exists(args.serkd):
         sys.exit(f"{args.serkd} not found: run `swift build -c release --product serkd-bench` first")
-    command = [args.serkd, "train-step", "--student", SERKD_STUDENT, "--teacher", SERKD_TEACHER,
+    pair = PAIRS[args.pair]
+    if pair["serkd_teacher"].endswith(".onnx") and not os.path.exists(pair["serkd_teacher"]):
+        sys.exit(f"{pair['serkd_teacher']} not found: run `python3 scripts/export_models.py --only full --models resnet101` first")
+    command = [args.serkd, "train-step", "--student", pair["serkd_student"], "--teacher", pair["serkd_teacher"],
                "--batch", str(args.batch), "--classes", str(SETTINGS["classes"]), "--repeat", str(args.repeat),
                "--warmup", str(args.warmup), "--json"]
     environment = dict(os.environ)
@@ -185,7 +233,9 @@ def mib(value):
 
 def report(args, theirs, ours):
     """The table: step time and peak resident set per side, and their ratios."""
-    print(f"SeRKD training step, {STUDENT} <- {TEACHER} (global avg pool), {SETTINGS['image_size']}x"
+    pair = PAIRS[args.pair]
+    pooling = " (global avg pool)" if args.pair == "vit" else ""
+    print(f"SeRKD training step, {pair['student']} <- {pair['teacher']}{pooling}, {SETTINGS['image_size']}x"
           f"{SETTINGS['image_size']}, batch {args.batch}, {args.threads} threads; {args.warmup} warm-up + {args.repeat} timed steps")
     if theirs is not None and "error" in theirs:
         print(f"  PyTorch failed (address space capped at {args.torch_limit_gib} GiB above the models): {theirs['error']}")
@@ -211,6 +261,8 @@ def report(args, theirs, ours):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pair", choices=sorted(PAIRS), default="vit",
+                        help="vit: DeiT-Ti <- ViT-B/16 (MAE); cnn: ResNet-18 <- ResNet-101 (serkd imports models/resnet101.onnx)")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=5, help="timed steps (median and min are over these)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")

@@ -114,11 +114,14 @@ public struct Slice: Hashable, Sendable {
         self.steps = steps
     }
 
-    /// Number of indices taken on each axis.
+    /// Number of indices taken on each axis (0 for a step of 0). Written so that no step, however
+    /// large, overflows: shape inference bounds starts and ends by the axis, steps are anything.
     public var extents: [Int] {
         zip(zip(starts, ends), steps).map { bounds, step in
             let (start, end) = bounds
-            return step > 0 ? max(0, (end - start + step - 1) / step) : max(0, (start - end - step - 1) / -step)
+            if step > 0 { return end > start ? (end - start - 1) / step + 1 : 0 }
+            if step < 0 { return start > end ? Int(UInt(start - end - 1) / step.magnitude) + 1 : 0 }
+            return 0
         }
     }
 }

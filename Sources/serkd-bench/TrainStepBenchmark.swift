@@ -3,11 +3,21 @@ import Compiler
 import Distill
 import Foundation
 import GraphIR
+import ONNX
 import Runtime
+import Train
 
-/// One SeRKD training step of a zoo student distilling from a zoo teacher, compiled with the given
-/// passes switched off: the plan's size and memory, and the step's wall-clock time.
+/// One SeRKD training step of a student distilling from a frozen teacher (zoo presets or ONNX files),
+/// compiled with the given passes switched off: the plan's size and memory, and the step's wall-clock time.
 enum TrainStepBenchmark {
+    /// Zoo preset `name`, or the ONNX model at path `name` (imported for `batch`, its taps inferred
+    /// as a run would infer them), initialised from `seed`.
+    static func model(_ name: String, role: String, batch: Int, classes: Int, imageSize: Int?, seed: UInt64) throws -> (graph: Graph, taps: ModelTaps) {
+        guard name.hasSuffix(".onnx") else { return try ModelZoo.model(name, batch: batch, classes: classes, imageSize: imageSize, seed: seed) }
+        let graph = try ONNXImport.graph(fromFile: name, options: ONNXImport.Options(batch: batch))
+        return (graph, try DefaultTaps.infer(graph, role: role))
+    }
+
     static func run(_ arguments: inout Arguments) throws {
         let studentName = arguments.option("student") ?? "deit_tiny_distilled"
         let teacherName = arguments.option("teacher") ?? "vit_base_mae"
@@ -21,8 +31,8 @@ enum TrainStepBenchmark {
         let profile = arguments.flag("profile")
         try arguments.finish()
 
-        let student = try ModelZoo.model(studentName, batch: batch, classes: classes, imageSize: imageSize, seed: 1)
-        let teacher = try ModelZoo.model(teacherName, batch: batch, classes: classes, imageSize: imageSize, seed: 2)
+        let student = try model(studentName, role: "student", batch: batch, classes: classes, imageSize: imageSize, seed: 1)
+        let teacher = try model(teacherName, role: "teacher", batch: batch, classes: classes, imageSize: imageSize, seed: 2)
         let step = try TrainingStep(student: student.graph, studentTaps: student.taps, teacher: teacher,
                                     objective: DistillationObjective(), optimizer: OptimizerSettings())
         let start = DispatchTime.now().uptimeNanoseconds
@@ -33,7 +43,10 @@ enum TrainStepBenchmark {
         let imageType = step.graph.type(of: step.graph.inputs[0])
         var generator = SystemRandomNumberGenerator()
         let images = Tensor((0..<imageType.shape.elementCount).map { _ in Float.random(in: -1...1, using: &generator) }, shape: imageType.shape)
-        let targets = Tensor((0..<(batch * classes)).map { Float($0 % classes == ($0 / classes) % classes ? 1 : 0) }, shape: [batch, classes])
+        // The student's classes: --classes for a zoo preset, what its logits say for an ONNX model.
+        let classCount = step.graph.type(of: step.graph.inputs[1]).shape[1]
+        let targets = Tensor((0..<(batch * classCount)).map { Float($0 % classCount == ($0 / classCount) % classCount ? 1 : 0) },
+                             shape: [batch, classCount])
         var t: Float = 0
         let timing = try Timing.measure(repeats: repeats, warmup: warmup) {
             t += 1

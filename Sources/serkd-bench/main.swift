@@ -11,7 +11,7 @@ let usage = """
       linear        linear layers of ViT-B, DeiT-S/Ti and ResNet on OpenBLAS and oneDNN (packed weights)
       infer MODEL   latency of a model (.serkd, .onnx, or IR text form .txt) on random input
       rkd-angle     RKD angle loss forward+backward (Gram form): time, arena, max RSS
-      train-step    one compiled SeRKD training step of zoo models: kernels, arena, step time, max RSS
+      train-step    one compiled SeRKD training step of zoo or ONNX models: kernels, arena, step time, max RSS
 
     serkd-bench BENCHMARK --help (or -h) lists its options. Measure release builds.
     """
@@ -53,10 +53,11 @@ Tool.main("serkd-bench", usage: usage, commands: [
         The RKD angle loss forward and backward (Gram form): time, arena, max RSS.
         """, syntax: Syntax(flags: ["json"], options: ["batch", "tokens", "width", "chunk", "repeat", "warmup"]), run: RKDAngleBenchmark.run),
     Command("train-step", usage: """
-        usage: serkd-bench train-step [--student NAME] [--teacher NAME] [--batch B] [--image-size S] [--classes C]
+        usage: serkd-bench train-step [--student NAME|FILE.onnx] [--teacher NAME|FILE.onnx] [--batch B] [--image-size S] [--classes C (zoo presets)]
                                       [--disable-pass NAME]… [--repeat R] [--warmup W] [--profile] [--json]
 
-        One compiled SeRKD training step of zoo models: kernels, arena, step time, max RSS.
+        One compiled SeRKD training step of zoo presets (default deit_tiny_distilled ← vit_base_mae)
+        or ONNX models (taps inferred as `serkd-run train` infers them): kernels, arena, step time, max RSS.
         """, syntax: Syntax(flags: ["json", "profile"], options: ["student", "teacher", "batch", "image-size", "classes", "disable-pass", "repeat", "warmup"]),
         run: TrainStepBenchmark.run),
 ])
