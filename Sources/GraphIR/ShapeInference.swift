@@ -196,15 +196,9 @@ extension CoreOp {
             for axis in 0..<xs.rank {
                 let (start, end, step) = (slice.starts[axis], slice.ends[axis], slice.steps[axis])
                 try require(step != 0, "step on axis \(axis) is 0")
-                try require((0...xs[axis]).contains(start) && (-1...xs[axis]).contains(end),
-                            "window \(start)..<\(end) outside axis \(axis) of \(xs)")
-            }
-            for axis in 0..<xs.rank {
-                let (start, end, step) = (slice.starts[axis], slice.ends[axis], slice.steps[axis])
-                if slice.extents[axis] > 0 {
-                    try require((0..<xs[axis]).contains(start) && end >= -1 && end <= xs[axis],
-                                "window \(start)..<\(end) step \(step) outside axis \(axis) of \(xs)")
-                }
+                let inside = (0...xs[axis]).contains(start) && (-1...xs[axis]).contains(end)
+                try require(inside && (start < xs[axis] || slice.extents[axis] == 0),
+                            "window \(start)..<\(end) step \(step) outside axis \(axis) of \(xs)")
             }
             return [TensorType(x!.dtype, Shape(slice.extents))]
 
