@@ -193,14 +193,15 @@ extension CoreOp {
             let xs = x!.shape
             try require(slice.starts.count == xs.rank && slice.ends.count == xs.rank && slice.steps.count == xs.rank,
                         "slice has \(slice.starts.count) axes, input \(xs) has \(xs.rank)")
+            let extents = slice.extents
             for axis in 0..<xs.rank {
                 let (start, end, step) = (slice.starts[axis], slice.ends[axis], slice.steps[axis])
                 try require(step != 0, "step on axis \(axis) is 0")
                 let inside = (0...xs[axis]).contains(start) && (-1...xs[axis]).contains(end)
-                try require(inside && (start < xs[axis] || slice.extents[axis] == 0),
+                try require(inside && (start < xs[axis] || extents[axis] == 0),
                             "window \(start)..<\(end) step \(step) outside axis \(axis) of \(xs)")
             }
-            return [TensorType(x!.dtype, Shape(slice.extents))]
+            return [TensorType(x!.dtype, Shape(extents))]
 
         case .concat(let axis):
             try require(!inputs.isEmpty, "expects at least one input")
