@@ -28,7 +28,7 @@ public final class DNNLConvolution {
         /// serkd's layouts: NCHW activations, [M, C/g, kH, kW] weights.
         let plainSource: OneDNN.MemoryDescriptor, plainWeights: OneDNN.MemoryDescriptor, plainDestination: OneDNN.MemoryDescriptor
 
-        init(_ context: OneDNN.Context, _ g: Conv2D.Geometry, postOps: [(algorithm: Int32, alpha: Float, beta: Float)]) throws {
+        init(_ context: OneDNN.Context, _ g: Conv2D.Geometry, postOps: [OneDNN.PostOp]) throws {
             let any = Int32(SERKD_DNNL_TAG_ANY)
             let sourceDims = [g.batch, g.inputChannels, g.inputHeight, g.inputWidth]
             let destinationDims = [g.batch, g.outputChannels, g.outputHeight, g.outputWidth]
@@ -75,35 +75,15 @@ public final class DNNLConvolution {
         var implementation: String { convolution.descriptor.implementation }
     }
 
-    private static let cacheLock = NSLock()
-    nonisolated(unsafe) private static var cache: [Conv2D.Geometry: Primitives] = [:]
+    private static let cache = OneDNN.PrimitiveCache<Conv2D.Geometry, Primitives>()
 
     /// The primitives of `geometry`, created on first use; nil when oneDNN has no direct (JIT) kernel
     /// for it. Its fallbacks ("gemm:jit", "ref") unfold patches as serkd's im2col does, plus reorders.
     static func shared(_ context: OneDNN.Context, _ geometry: Conv2D.Geometry) -> Primitives? {
-        guard let postOps = postOps(for: geometry.activation) else { return nil }
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        if let hit = cache[geometry] { return hit }
-        let made = try? Primitives(context, geometry, postOps: postOps)
-        let direct = made.map { $0.implementation.hasPrefix("jit") } ?? false
-        cache[geometry] = direct ? made : nil
-        return direct ? made : nil
-    }
-
-    /// oneDNN's eltwise post-op for serkd's fused activation, nil for one oneDNN does not have.
-    static func postOps(for activation: UnaryFunction?) -> [(algorithm: Int32, alpha: Float, beta: Float)]? {
-        guard let activation else { return [] }
-        switch activation {
-        case .relu: return [(Int32(SERKD_DNNL_ELTWISE_RELU), 0, 0)]
-        case .leakyRelu(let alpha): return [(Int32(SERKD_DNNL_ELTWISE_RELU), alpha, 0)]
-        case .sigmoid: return [(Int32(SERKD_DNNL_ELTWISE_LOGISTIC), 0, 0)]
-        case .tanh: return [(Int32(SERKD_DNNL_ELTWISE_TANH), 0, 0)]
-        case .gelu: return [(Int32(SERKD_DNNL_ELTWISE_GELU_ERF), 0, 0)]
-        case .geluTanh: return [(Int32(SERKD_DNNL_ELTWISE_GELU_TANH), 0, 0)]
-        case .hardSwish: return [(Int32(SERKD_DNNL_ELTWISE_HARDSWISH), 0, 0)]
-        case .clip(let low, let high): return [(Int32(SERKD_DNNL_ELTWISE_CLIP), low, high)]
-        default: return nil
+        guard let postOps = OneDNN.postOps(for: geometry.activation) else { return nil }
+        return cache.value(for: geometry) {
+            guard let made = try? Primitives(context, geometry, postOps: postOps), made.implementation.hasPrefix("jit") else { return nil }
+            return made
         }
     }
 
@@ -160,11 +140,7 @@ public final class DNNLConvolution {
             if primitives.destinationOut != nil { offset += rounded(primitives.destination.byteCount) }
             weightsOffset = offset
             if let frozenWeights, let reorder = primitives.weightsIn {
-                let storage = TensorStorage(byteCount: primitives.weights.byteCount)
-                try plainWeights.bind(frozenWeights)
-                try weights.bind(storage.base)
-                try reorder.execute(context, [(Int32(SERKD_DNNL_ARG_SRC), plainWeights), (Int32(SERKD_DNNL_ARG_DST), weights)])
-                packedWeights = storage
+                packedWeights = try reorder.packing(context, frozenWeights, from: plainWeights, into: weights, byteCount: primitives.weights.byteCount)
             } else {
                 if primitives.weightsIn != nil { offset += rounded(primitives.weights.byteCount) }
                 packedWeights = nil

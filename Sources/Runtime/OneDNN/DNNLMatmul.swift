@@ -16,7 +16,7 @@ public final class DNNLMatmul {
         let bias: OneDNN.MemoryDescriptor?
         let weightsIn: OneDNN.Primitive?
 
-        init(_ context: OneDNN.Context, _ g: Gemm.Geometry, postOps: [(algorithm: Int32, alpha: Float, beta: Float)]) throws {
+        init(_ context: OneDNN.Context, _ g: Gemm.Geometry, postOps: [OneDNN.PostOp]) throws {
             let plain = Int32(SERKD_DNNL_TAG_AB)
             source = try .init([g.m, g.k], tag: plain)
             // B is k×n, or stored n×k when transposed: the same k×n matrix with swapped strides.
@@ -38,8 +38,7 @@ public final class DNNLMatmul {
         }
     }
 
-    private static let cacheLock = NSLock()
-    nonisolated(unsafe) private static var cache: [Gemm.Geometry: Primitives] = [:]
+    private static let cache = OneDNN.PrimitiveCache<Gemm.Geometry, Primitives>()
 
     /// The product this computes.
     public let geometry: Gemm.Geometry
@@ -57,23 +56,15 @@ public final class DNNLMatmul {
     /// oneDNN has.
     public static func supports(_ geometry: Gemm.Geometry) -> Bool {
         geometry.batchCount == 1 && !geometry.transposeA && geometry.alpha == 1 && geometry.beta == 0
-            && geometry.epilogue.bias != .perRow && DNNLConvolution.postOps(for: geometry.epilogue.activation) != nil
+            && geometry.epilogue.bias != .perRow && OneDNN.postOps(for: geometry.epilogue.activation) != nil
     }
 
     /// Prepares the product with `weights` (B, as the geometry stores it) frozen and packed now; nil
     /// when oneDNN is not loaded or cannot compute the geometry.
     public init?(_ geometry: Gemm.Geometry, frozenWeights: UnsafePointer<Float>) {
         guard Self.supports(geometry), let context = OneDNN.context,
-              let postOps = DNNLConvolution.postOps(for: geometry.epilogue.activation) else { return nil }
-        let shared: Primitives? = {
-            Self.cacheLock.lock()
-            defer { Self.cacheLock.unlock() }
-            if let hit = Self.cache[geometry] { return hit }
-            let made = try? Primitives(context, geometry, postOps: postOps)
-            Self.cache[geometry] = made
-            return made
-        }()
-        guard let primitives = shared else { return nil }
+              let postOps = OneDNN.postOps(for: geometry.epilogue.activation) else { return nil }
+        guard let primitives = Self.cache.value(for: geometry, make: { try? Primitives(context, geometry, postOps: postOps) }) else { return nil }
         self.geometry = geometry
         self.primitives = primitives
         self.context = context
@@ -83,12 +74,8 @@ public final class DNNLMatmul {
             destination = try .init(context, primitives.destination)
             bias = try primitives.bias.map { try .init(context, $0) }
             if let reorder = primitives.weightsIn {
-                let storage = TensorStorage(byteCount: primitives.packed.byteCount)
-                let plain = try OneDNN.Memory(context, primitives.plainWeights)
-                try plain.bind(frozenWeights)
-                try weights.bind(storage.base)
-                try reorder.execute(context, [(Int32(SERKD_DNNL_ARG_SRC), plain), (Int32(SERKD_DNNL_ARG_DST), weights)])
-                packedWeights = storage
+                packedWeights = try reorder.packing(context, frozenWeights, from: OneDNN.Memory(context, primitives.plainWeights), into: weights,
+                                                    byteCount: primitives.packed.byteCount)
             } else {
                 try weights.bind(frozenWeights)
                 packedWeights = nil

@@ -1,5 +1,6 @@
 import CDNNL
 import Foundation
+import Tensor
 
 /// oneDNN (libdnnl.so.2), serkd's second CPU backend, opened at run time.
 ///
@@ -8,6 +9,43 @@ import Foundation
 /// in-order stream serve the whole process; executors take turns (`BLAS.exclusively`), so the
 /// stream is never used by two runs at once.
 public enum OneDNN {
+    /// An eltwise post-op: oneDNN's algorithm and its alpha and beta.
+    typealias PostOp = (algorithm: Int32, alpha: Float, beta: Float)
+
+    /// oneDNN's eltwise post-ops for serkd's fused activation (none for none), nil for one oneDNN
+    /// does not have.
+    static func postOps(for activation: UnaryFunction?) -> [PostOp]? {
+        guard let activation else { return [] }
+        switch activation {
+        case .relu: return [(Int32(SERKD_DNNL_ELTWISE_RELU), 0, 0)]
+        case .leakyRelu(let alpha): return [(Int32(SERKD_DNNL_ELTWISE_RELU), alpha, 0)]
+        case .sigmoid: return [(Int32(SERKD_DNNL_ELTWISE_LOGISTIC), 0, 0)]
+        case .tanh: return [(Int32(SERKD_DNNL_ELTWISE_TANH), 0, 0)]
+        case .gelu: return [(Int32(SERKD_DNNL_ELTWISE_GELU_ERF), 0, 0)]
+        case .geluTanh: return [(Int32(SERKD_DNNL_ELTWISE_GELU_TANH), 0, 0)]
+        case .hardSwish: return [(Int32(SERKD_DNNL_ELTWISE_HARDSWISH), 0, 0)]
+        case .clip(let low, let high): return [(Int32(SERKD_DNNL_ELTWISE_CLIP), low, high)]
+        default: return nil
+        }
+    }
+
+    /// Primitives by geometry, made at most once per process: a geometry oneDNN cannot serve is
+    /// remembered too, so plans with many layers of one shape ask oneDNN once.
+    final class PrimitiveCache<Key: Hashable, Value>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var entries: [Key: Value?] = [:]
+
+        /// The value for `key`, made by `make` the first time (nil: none can be made).
+        func value(for key: Key, make: () -> Value?) -> Value? {
+            lock.lock()
+            defer { lock.unlock() }
+            if let known = entries[key] { return known }
+            let made = make()
+            entries[key] = .some(made)
+            return made
+        }
+    }
+
     /// The loaded library.
     public struct Library: Sendable {
         /// "2.6.3".
@@ -142,8 +180,8 @@ public enum OneDNN {
         let handle: serkd_dnnl_handle
         private let postOps: serkd_dnnl_handle
 
-        /// `postOps` as (algorithm, alpha, beta) eltwise entries, applied in order.
-        init(eltwise: [(algorithm: Int32, alpha: Float, beta: Float)]) throws {
+        /// `eltwise` post-ops, applied in order.
+        init(eltwise: [PostOp]) throws {
             var attr: serkd_dnnl_handle?, ops: serkd_dnnl_handle?
             try check(serkd_dnnl_attr_create(&attr), "primitive_attr_create")
             try check(serkd_dnnl_post_ops_create(&ops), "post_ops_create")
@@ -178,6 +216,16 @@ public enum OneDNN {
             let args = arguments.map { serkd_dnnl_exec_arg(arg: $0.0, memory: $0.1.handle) }
             try check(serkd_dnnl_primitive_execute(handle, context.stream, Int32(args.count), args), "primitive_execute")
             try check(serkd_dnnl_stream_wait(context.stream), "stream_wait")
+        }
+
+        /// Runs this reorder once, from `data` seen through `plain` into new storage of `byteCount`
+        /// bytes that `packed` then points at: frozen weights put into a kernel's layout for good.
+        func packing(_ context: Context, _ data: UnsafeRawPointer, from plain: Memory, into packed: Memory, byteCount: Int) throws -> TensorStorage {
+            let storage = TensorStorage(byteCount: byteCount)
+            try plain.bind(data)
+            try packed.bind(storage.base)
+            try execute(context, [(Int32(SERKD_DNNL_ARG_SRC), plain), (Int32(SERKD_DNNL_ARG_DST), packed)])
+            return storage
         }
 
         deinit { serkd_dnnl_primitive_destroy(handle) }
