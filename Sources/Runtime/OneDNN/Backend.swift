@@ -5,8 +5,8 @@
 /// convolutions are serkd's, and a forward on oneDNN moves the SeRKD fixture's distance loss by
 /// 1.3e-5 relative, outside the 1e-5 the PyTorch fixtures allow.
 ///
-/// The rules come from `serkd-bench conv` and `serkd-bench linear` (2 Zen 3 cores, AVX2, shared and
-/// loaded machine, alternating runs). They stay rules, not constants, so that a class where
+/// The rules come from `serkd-bench conv` and `serkd-bench linear` (2 Zen 3 cores, AVX2, alternating
+/// runs). They stay rules, not constants, so that a class where
 /// OpenBLAS wins on some machine can be routed back without touching the executor.
 public enum Backend: String, Sendable, CaseIterable {
     case openBLAS = "OpenBLAS"
@@ -42,10 +42,11 @@ public enum Backend: String, Sendable, CaseIterable {
     }
 
     /// The backend for a product whose B operand is a frozen weight matrix. oneDNN 2.6's matmul on
-    /// AVX2 ("gemm:jit", packed B) measured 0.1–1.3× OpenBLAS on the linear layers of ViT-B, DeiT-S/Ti
-    /// and ResNet's classifier at batch 1 and 8 (`serkd-bench linear`): no class wins consistently,
-    /// so linear layers stay on OpenBLAS until a machine shows otherwise.
+    /// AVX2 ("gemm:jit", B packed once) measured 1.07–1.41× OpenBLAS on the linear layers of ViT-B,
+    /// DeiT-S/Ti and 1.4–2.0× on ResNet's classifier at batch 2 and 8 (`serkd-bench linear`, a quiet
+    /// Zen 3); on the same machine under load it measured 0.1–1.3×, so the rule holds for a machine
+    /// running one job at a time. Products oneDNN cannot compute (`DNNLMatmul.supports`) stay on OpenBLAS.
     public static func linear(_ geometry: Gemm.Geometry, weightsFrozen: Bool) -> Backend {
-        .openBLAS
+        weightsFrozen && OneDNN.library != nil && DNNLMatmul.supports(geometry) ? .oneDNN : .openBLAS
     }
 }
