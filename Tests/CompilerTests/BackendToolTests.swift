@@ -28,6 +28,21 @@ import Testing
         #expect(try executor.run([input])[0].bitwiseEqual(try executor.run([input])[0]))
     }
 
+    @Test("a frozen-weights executor runs a ViT's linear layers as oneDNN matmuls, within 1e-5 of the default one (OpenBLAS)")
+    func frozenLinearLayersAgree() throws {
+        let input = try NumPyFile.read("\(Self.models)/tiny_deit_distilled.input.npy")
+        let graph = try ONNXImport.graph(fromFile: "\(Self.models)/tiny_deit_distilled.onnx", options: .init(batch: input.shape[0]))
+        let plan = try Pipeline.compile(graph.frozen()).plan
+        let executor = Executor(plan, frozenWeights: true)
+        let onDNNL = plan.steps.indices.filter { if case .gemm = plan.steps[$0].kernel { executor.backend(ofStep: $0) == .oneDNN } else { false } }
+        #expect(onDNNL.isEmpty == (OneDNN.library == nil))
+        let frozen = try executor.run([input]), plain = try Executor(plan).run([input])
+        for (ours, theirs) in zip(frozen, plain) {
+            let scale = max(1, theirs.floats.map(abs).max() ?? 0)
+            #expect(zip(ours.floats, theirs.floats).allSatisfy { abs($0 - $1) <= 1e-5 * scale })
+        }
+    }
+
     @Test("serkd-run --version names the convolution backend, and SERKD_DNNL=0 turns oneDNN off")
     func versionNamesTheBackends() throws {
         let off = try BuiltTool.run("serkd-run", ["--version"], environment: ["SERKD_DNNL": "0"])

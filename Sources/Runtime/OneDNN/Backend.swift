@@ -6,8 +6,8 @@
 /// 1.3e-5 relative, outside the 1e-5 the PyTorch fixtures allow.
 ///
 /// The rules come from `serkd-bench conv` and `serkd-bench linear` (2 Zen 3 cores, AVX2, alternating
-/// runs). They stay rules, not constants, so that a class where
-/// OpenBLAS wins on some machine can be routed back without touching the executor.
+/// runs). They stay rules, not constants, so that a class where OpenBLAS wins on some machine can be
+/// routed back without touching the executor.
 public enum Backend: String, Sendable, CaseIterable {
     case openBLAS = "OpenBLAS"
     case oneDNN
@@ -45,8 +45,8 @@ public enum Backend: String, Sendable, CaseIterable {
     /// AVX2 ("gemm:jit", B packed once) measured 1.07–1.41× OpenBLAS on the linear layers of ViT-B,
     /// DeiT-S/Ti and 1.4–2.0× on ResNet's classifier at batch 2 and 8 (`serkd-bench linear`, a quiet
     /// Zen 3); on the same machine under load it measured 0.1–1.3×, so the rule holds for a machine
-    /// running one job at a time. Products oneDNN cannot compute (`DNNLMatmul.supports`) stay on OpenBLAS.
+    /// running one job at a time. Products oneDNN cannot compute stay on OpenBLAS (`DNNLMatmul` declines).
     public static func linear(_ geometry: Gemm.Geometry, weightsFrozen: Bool) -> Backend {
-        weightsFrozen && OneDNN.library != nil && DNNLMatmul.supports(geometry) ? .oneDNN : .openBLAS
+        weightsFrozen && OneDNN.library != nil ? .oneDNN : .openBLAS
     }
 }
