@@ -77,6 +77,15 @@ struct DNNLConvolutionTests {
         #expect(before.f32[0] != 0)
     }
 
+    @Test("oneDNN's direct kernels are kept on AVX2 (jit) and AVX-512 (brgemm); its im2col and reference fallbacks are not")
+    func directKernels() {
+        #expect(DNNLConvolution.isDirect("jit:avx2"))
+        #expect(DNNLConvolution.isDirect("brgconv:avx512_core"))
+        #expect(DNNLConvolution.isDirect("brgconv_1x1:avx512_core"))
+        #expect(!DNNLConvolution.isDirect("gemm:jit"))
+        #expect(!DNNLConvolution.isDirect("ref:any"))
+    }
+
     @Test("convolutions are classified by groups and kernel size")
     func classes() {
         #expect(Backend.classify(Conv2D.Geometry(input: [1, 8, 5, 5], weight: [8, 1, 3, 3], groups: 8)) == .depthwise)

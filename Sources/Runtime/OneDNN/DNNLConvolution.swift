@@ -77,14 +77,20 @@ public final class DNNLConvolution {
 
     private static let cache = OneDNN.PrimitiveCache<Conv2D.Geometry, Primitives>()
 
-    /// The primitives of `geometry`, created on first use; nil when oneDNN has no direct (JIT) kernel
-    /// for it. Its fallbacks ("gemm:jit", "ref") unfold patches as serkd's im2col does, plus reorders.
+    /// The primitives of `geometry`, created on first use; nil when oneDNN has no direct kernel for
+    /// it. Direct kernels are "jit:…" (AVX2) and "brgconv…:…" (brgemm-based, what oneDNN picks on
+    /// AVX-512); its fallbacks ("gemm:jit", "ref") unfold patches as serkd's im2col does, plus reorders.
     static func shared(_ context: OneDNN.Context, _ geometry: Conv2D.Geometry) -> Primitives? {
         guard let postOps = OneDNN.postOps(for: geometry.activation) else { return nil }
         return cache.value(for: geometry) {
-            guard let made = try? Primitives(context, geometry, postOps: postOps), made.implementation.hasPrefix("jit") else { return nil }
+            guard let made = try? Primitives(context, geometry, postOps: postOps), Self.isDirect(made.implementation) else { return nil }
             return made
         }
+    }
+
+    /// Whether oneDNN's `implementation` name is a direct kernel rather than an im2col fallback.
+    static func isDirect(_ implementation: String) -> Bool {
+        implementation.hasPrefix("jit:") || implementation.hasPrefix("brg")
     }
 
     /// The convolution this computes.
