@@ -43,8 +43,9 @@ struct DNNLConvolutionTests {
         expectClose(dnnl, openBLAS, tolerance: 1e-5)
     }
 
-    @Test("GELU, sigmoid, tanh, leaky ReLU and clip run as oneDNN post-ops with serkd's definitions", arguments: [
+    @Test("GELU, sigmoid, tanh, leaky ReLU, clip, hard sigmoid and hard swish run as oneDNN post-ops with serkd's definitions", arguments: [
         UnaryFunction.gelu, .geluTanh, .sigmoid, .tanh, .leakyRelu(alpha: 0.1), .clip(min: -0.25, max: 0.5),
+        .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSwish,
     ])
     func postOps(activation: UnaryFunction) throws {
         let c = ConvolutionCase(name: "3×3", input: [2, 8, 6, 7], weight: [16, 8, 3, 3], pads: [1, 1, 1, 1], bias: true,
@@ -55,7 +56,7 @@ struct DNNLConvolutionTests {
 
     @Test("an activation oneDNN lacks keeps the convolution on serkd's kernels")
     func unsupportedActivation() {
-        #expect(OneDNN.postOps(for: .hardSigmoid(alpha: 0.2, beta: 0.5)) == nil)
+        #expect(OneDNN.postOps(for: .exp) == nil)
         #expect(DNNLConvolution(Conv2D.Geometry(input: [1, 8, 4, 4], weight: [8, 8, 1, 1], activation: .exp)) == nil)
     }
 
@@ -82,6 +83,8 @@ struct DNNLConvolutionTests {
         #expect(DNNLConvolution.isDirect("jit:avx2"))
         #expect(DNNLConvolution.isDirect("brgconv:avx512_core"))
         #expect(DNNLConvolution.isDirect("brgconv_1x1:avx512_core"))
+        #expect(DNNLConvolution.isDirect("brdgmm_dw:avx512_core"))
+        #expect(DNNLConvolution.isDirect("jit_dw:avx2"))
         #expect(!DNNLConvolution.isDirect("gemm:jit"))
         #expect(!DNNLConvolution.isDirect("ref:any"))
     }

@@ -78,8 +78,9 @@ public final class DNNLConvolution {
     private static let cache = OneDNN.PrimitiveCache<Conv2D.Geometry, Primitives>()
 
     /// The primitives of `geometry`, created on first use; nil when oneDNN has no direct kernel for
-    /// it. Direct kernels are "jit:…" (AVX2) and "brgconv…:…" (brgemm-based, what oneDNN picks on
-    /// AVX-512); its fallbacks ("gemm:jit", "ref") unfold patches as serkd's im2col does, plus reorders.
+    /// it. Its fallbacks ("gemm:jit", "ref:any") unfold patches as serkd's im2col does, plus reorders;
+    /// everything else is a direct kernel, named by ISA and family ("jit:avx2", "jit_dw:avx2" on
+    /// AVX2; "brgconv:avx512_core", "brdgmm_dw:avx512_core" on AVX-512).
     static func shared(_ context: OneDNN.Context, _ geometry: Conv2D.Geometry) -> Primitives? {
         guard let postOps = OneDNN.postOps(for: geometry.activation) else { return nil }
         return cache.value(for: geometry) {
@@ -90,7 +91,7 @@ public final class DNNLConvolution {
 
     /// Whether oneDNN's `implementation` name is a direct kernel rather than an im2col fallback.
     static func isDirect(_ implementation: String) -> Bool {
-        implementation.hasPrefix("jit:") || implementation.hasPrefix("brg")
+        !implementation.hasPrefix("gemm") && !implementation.hasPrefix("ref")
     }
 
     /// The convolution this computes.
