@@ -25,6 +25,8 @@ public enum OneDNN {
         case .geluTanh: return [(Int32(SERKD_DNNL_ELTWISE_GELU_TANH), 0, 0)]
         case .hardSwish: return [(Int32(SERKD_DNNL_ELTWISE_HARDSWISH), 0, 0)]
         case .clip(let low, let high): return [(Int32(SERKD_DNNL_ELTWISE_CLIP), low, high)]
+        // max(0, min(1, αx + β)): oneDNN 2.6 has no hard sigmoid, but a scale-and-shift then a clip is one.
+        case .hardSigmoid(let alpha, let beta): return [(Int32(SERKD_DNNL_ELTWISE_LINEAR), alpha, beta), (Int32(SERKD_DNNL_ELTWISE_CLIP), 0, 1)]
         default: return nil
         }
     }
