@@ -33,9 +33,10 @@ reports how far its resident set rose during the steps (gradients, AdamW state, 
 what the models and the batch already held. Its address space is capped (--torch-limit-gib above
 what importing torch and building the models mapped), so a step that does not fit fails inside
 PyTorch with an allocation error, reported as such, instead of calling the OOM killer. Its OpenMP
-threads wait passively (OMP_WAIT_POLICY=PASSIVE unless the environment says otherwise): spinning
-threads on a 2-core machine that is also running anything else make every op wait for the
-scheduler, and the step 20-30x slower, which would measure the machine's load, not PyTorch.
+threads spin for a bounded time between ops and then sleep, as serkd's do (GOMP_SPINCOUNT=30000
+unless the environment sets it or OMP_WAIT_POLICY): threads that sleep at once pay a wake-up per op
+on a virtual machine, and threads that spin without bound on a 2-core machine that is also running
+anything else make every op wait for the scheduler; either would measure the machine, not PyTorch.
 
 Run from the repository root after a release build:
 
@@ -195,7 +196,8 @@ def run_torch(args):
                "--repeat", str(args.repeat), "--warmup", str(args.warmup), "--threads", str(args.threads),
                "--torch-limit-gib", str(args.torch_limit_gib)]
     environment = dict(os.environ)
-    environment.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "OMP_WAIT_POLICY" not in environment:
+        environment.setdefault("GOMP_SPINCOUNT", "30000")
     completed = subprocess.run(command, capture_output=True, text=True, env=environment)
     if completed.returncode != 0:
         if completed.returncode == -9:
