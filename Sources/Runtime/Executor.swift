@@ -59,49 +59,17 @@ public final class Executor {
         }
         self.convolutions = convolutions
         self.matmuls = matmuls
-        var handoffs = 0
-        for (index, convolution) in convolutions {
-            guard let (next, bytes) = Self.soleReader(of: plan.steps[index].results[0], after: index, in: plan),
-                  let following = convolutions[next], plan.steps[next].operands[0] == plan.steps[index].results[0],
-                  convolution.canPassBlockedOutput(to: following, bytes: bytes) else { continue }
-            convolution.passesBlockedOutput = true
-            following.takesBlockedInput = true
-            handoffs += 1
-        }
-        blockedHandoffs = handoffs
+        let regions = BlockedRegions(plan, convolutions: convolutions)
+        for index in regions.blockedOutputs { convolutions[index]!.passesBlockedOutput = true }
+        for index in regions.blockedInputs { convolutions[index]!.takesBlockedInput = true }
+        blockedHandoffs = regions.blockedInputs.count
         let scratchBytes = convolutions.values.map(\.scratchBytes).max() ?? 0
         convolutionScratch = scratchBytes > 0 ? TensorStorage(byteCount: scratchBytes) : nil
     }
 
-    /// How many convolution outputs pass to the next convolution in oneDNN's blocked layout, with
-    /// no reorder (see `DNNLConvolution`), for reports.
+    /// How many convolutions read their input in oneDNN's layout, as the convolutions and
+    /// elementwise steps before them left it (see `BlockedRegions`), for reports.
     public let blockedHandoffs: Int
-
-    /// The one step that reads the value `result` (written by step `writer`) and the bytes of its
-    /// buffer, or nil when several steps or the caller (a plan output) read it. A step reads the value
-    /// if it reads any buffer overlapping its bytes before a later step overwrites them.
-    static func soleReader(of result: BufferID, after writer: Int, in plan: Plan) -> (step: Int, bytes: Int)? {
-        let buffer = plan.buffers[result.index]
-        guard case .arena(let start) = buffer.location else { return nil }
-        let end = start + buffer.byteCount
-        func overlaps(_ id: BufferID) -> Bool {
-            guard case .arena(let offset) = plan.buffers[id.index].location else { return false }
-            return offset < end && start < offset + plan.buffers[id.index].byteCount
-        }
-        var reader: Int?
-        for index in (writer + 1)..<plan.steps.count {
-            let step = plan.steps[index]
-            if step.operands.contains(where: overlaps) {
-                guard reader == nil else { return nil }
-                reader = index
-            }
-            if step.results.contains(where: overlaps) || step.workspaceOffset.map({ $0 < end && start < $0 + step.kernel.workspaceBytes }) == true {
-                return reader.map { ($0, buffer.byteCount) }
-            }
-        }
-        guard !plan.outputs.contains(where: overlaps) else { return nil }
-        return reader.map { ($0, buffer.byteCount) }
-    }
 
     /// The backend that runs step `index`.
     public func backend(ofStep index: Int) -> Backend {
@@ -129,8 +97,8 @@ public final class Executor {
         }
     }
 
-    /// The current contents of a buffer, copied out. (A convolution output passed to the next
-    /// convolution in oneDNN's layout, see `blockedHandoffs`, holds that layout.)
+    /// The current contents of a buffer, copied out. (A value kept in oneDNN's layout between
+    /// convolutions, see `BlockedRegions`, holds that layout.)
     public func read(_ id: BufferID) -> Tensor {
         let buffer = plan.buffers[id.index]
         let tensor = Tensor(zeros: buffer.dtype, buffer.shape)

@@ -11,10 +11,10 @@ import Tensor
 /// change (a frozen plan's persistent tensors) are reordered once, here, into storage this object
 /// owns; others are reordered on each call, which is once per training step.
 ///
-/// When one oneDNN convolution feeds the next and nothing else reads the tensor between them, the
-/// executor lets the first leave its output in oneDNN's layout and the second read it as it is
-/// (`passesBlockedOutput`, `takesBlockedInput`): the tensor's buffer then holds the blocked layout
-/// and two reorders disappear.
+/// Where oneDNN convolutions feed each other, directly or through elementwise steps such as a
+/// residual add, the executor lets the first leave its output in oneDNN's layout and the next read
+/// it as it is (`passesBlockedOutput`, `takesBlockedInput`, chosen by `BlockedRegions`): the
+/// tensors' buffers then hold the blocked layout and the reorders between them disappear.
 ///
 /// Primitives depend only on the geometry, so convolutions of one shape share them (`shared`).
 public final class DNNLConvolution {
@@ -113,12 +113,6 @@ public final class DNNLConvolution {
     var takesBlockedInput = false
     /// `run` leaves its output in oneDNN's layout, for the convolution after it.
     var passesBlockedOutput = false
-
-    /// Whether this convolution's output, in oneDNN's layout, can be `next`'s input as it is: the
-    /// layouts agree and the blocked tensor fits the `bytes` of the NCHW buffer holding it.
-    func canPassBlockedOutput(to next: DNNLConvolution, bytes: Int) -> Bool {
-        primitives.destination.matches(next.primitives.source) && primitives.destination.byteCount <= bytes
-    }
 
     /// The implementation oneDNN chose ("jit:avx2", …), for reports.
     public var implementation: String { primitives.implementation }
