@@ -47,9 +47,11 @@ public struct KernelProfile {
         slowest = zip(plan.steps, seconds).sorted { $0.1 > $1.1 }.map { ($0, $1) }
     }
 
-    /// Times one run of `executor` on `inputs` kernel by kernel, each step tagged with its backend.
-    public init(_ executor: Executor, _ inputs: [Tensor]) throws {
-        let seconds = try executor.profile(inputs)
+    /// Times `runs` runs of `executor` on `inputs` kernel by kernel and keeps each step's median, so
+    /// that one run a neighbour disturbed does not move the picture; each step tagged with its backend.
+    public init(_ executor: Executor, _ inputs: [Tensor], runs: Int = 1) throws {
+        let samples = try (0..<max(runs, 1)).map { _ in try executor.profile(inputs) }
+        let seconds = executor.plan.steps.indices.map { step in samples.map { $0[step] }.sorted()[samples.count / 2] }
         self.init(plan: executor.plan, seconds: seconds, backends: executor.plan.steps.indices.map(executor.backend(ofStep:)))
     }
 

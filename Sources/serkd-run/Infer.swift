@@ -25,7 +25,7 @@ enum Infer {
           --top K              how many classes to show (default 5; 0 shows none)
           --labels FILE        class names, one per line (default: the model's own, if it has them)
           --repeat N           run N times and report the median time
-          --profile            time each kernel once
+          --profile            time each kernel (its median over the --repeat runs)
           --crop-fraction F    centre crop fraction (default: the model's, else 0.875)
           --mean, --std        normalisation, one value or one per channel, over the model's own
         """
@@ -84,15 +84,15 @@ enum Infer {
             }
             for line in ClassScores(output, labels: labels).lines(top: min(top, output.shape[1])) { print(line) }
         }
-        if profile { try printProfile(executor, batches.chunks[0]) }
+        if profile { try printProfile(executor, batches.chunks[0], runs: repeats) }
         if let outputPath { try NumPyFile.write(output, to: outputPath) }
     }
 
     /// Prints where the time goes: per class of work and backend, with GFLOP/s against this
-    /// machine's sgemm peak, then the slowest steps.
-    static func printProfile(_ executor: Executor, _ input: Tensor) throws {
-        let profile = try KernelProfile(executor, [input])
-        print("profile (one run, \(String(format: "%.2f", profile.total * 1000)) ms):")
+    /// machine's sgemm peak, then the slowest steps; each step's median over `runs` runs.
+    static func printProfile(_ executor: Executor, _ input: Tensor, runs: Int) throws {
+        let profile = try KernelProfile(executor, [input], runs: runs)
+        print("profile (\(runs > 1 ? "median of \(runs) runs per kernel" : "one run"), \(String(format: "%.2f", profile.total * 1000)) ms):")
         for line in profile.lines(plan: executor.plan, peak: KernelProfile.measuredSgemmPeak(), slowest: 12) { print(line) }
     }
 }
