@@ -19,6 +19,8 @@ let package = Package(
         .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dl")]),
         // C: Open MPI resolved with dlopen, so serkd builds and runs where MPI is not installed.
         .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl")]),
+        // C: AVX2 + FMA versions of the exponential kernels, chosen at run time (the Swift build is baseline x86-64).
+        .target(name: "CVectorMath"),
         // C: protoc-c output for schemas/*.proto (regenerate with scripts/regenerate-protos.sh).
         .target(name: "CProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
 
@@ -39,7 +41,7 @@ let package = Package(
         // Datasets, image decoding, augmentation, batching.
         .target(name: "Data", dependencies: ["Tensor", "CZlib", "CJPEG"]),
         // Kernels, BLAS, arena, executor, the communicator of data-parallel runs.
-        .target(name: "Runtime", dependencies: ["Tensor", "CBLAS", "CDNNL", "CMPI"]),
+        .target(name: "Runtime", dependencies: ["Tensor", "CBLAS", "CDNNL", "CMPI", "CVectorMath"]),
         // Reverse-mode differentiation of IR graphs.
         .target(name: "Autodiff", dependencies: ["GraphIR"]),
         // SeRKD as graph builders: losses, superpixel tokens, models, the training step.

@@ -73,6 +73,22 @@ import Testing
         expectClose(x, logarithms, tolerance: 0, "log-softmax in place")
     }
 
+    @Test("softmax rows of every length from 1 to 40 match the reference (the vector kernel's tails), and a NaN makes its row NaN")
+    func softmaxRowLengths() throws {
+        var noise = Noise(seed: 41)
+        for n in 1...40 {
+            let x = noise.tensor([2, n], in: -8...8)
+            let y = Tensor(zeros: .float32, x.shape)
+            Normalization.softmax(AxisLayout(shape: [2, n], axis: 1), x.f32, y.f32)
+            expectClose(y, try reference(.softmax(axis: 1), [x]), tolerance: 1e-6, "length \(n)")
+            x.f32[n / 2] = .nan
+            Normalization.softmax(AxisLayout(shape: [2, n], axis: 1), x.f32, y.f32)
+            let values = y.floats
+            #expect(values[0..<n].allSatisfy { $0.isNaN }, "length \(n)")
+            #expect(!values[n...].contains { $0.isNaN }, "length \(n)")
+        }
+    }
+
     @Test("softmax of huge logits does not overflow, and a -inf logit gets probability 0")
     func extremeLogits() {
         let x = Tensor([1000, 999, -.infinity, 998], shape: [1, 4])

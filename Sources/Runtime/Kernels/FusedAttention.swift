@@ -1,7 +1,8 @@
 import Dispatch
 import Tensor
 
-/// Scaled dot-product attention, softmax(scale·Q·Kᵀ)·V, one (batch, head) pair at a time.
+/// Scaled dot-product attention, softmax(scale·Q·Kᵀ)·V, one (batch, head) pair (or a block of its
+/// queries) at a time.
 ///
 /// Unfused, attention writes every head's T×T scores, reads them for the softmax, writes the
 /// probabilities and reads them again for ·V: for ViT-B at batch 8 that is 96 score matrices of
@@ -52,25 +53,32 @@ public enum FusedAttention {
         }
         precondition(workspace != nil, "attention needs a workspace")
         let scores = workspace!.assumingMemoryBound(to: Float.self)
-        func pair(_ item: Int, _ s: UnsafeMutablePointer<Float>) {
-            Gemm.sgemm(transposeA: false, transposeB: !g.keysTransposed, m: g.queries, n: g.keys, k: g.depth, alpha: g.scale,
-                       q + item * g.queries * g.depth, k + item * g.keys * g.depth, beta: 0, s)
-            for row in 0..<g.queries {
+        // When the pairs do not divide evenly among the threads (DeiT-Ti's 3 heads at batch 1 on 2
+        // threads), each pair's queries are split into blocks so every thread gets the same work.
+        let blocks = g.count % g.slots == 0 ? 1 : g.slots
+        func item(_ index: Int, _ s: UnsafeMutablePointer<Float>) {
+            let pair = index / blocks, block = index % blocks
+            let first = g.queries * block / blocks, rows = g.queries * (block + 1) / blocks - first
+            guard rows > 0 else { return }
+            Gemm.sgemm(transposeA: false, transposeB: !g.keysTransposed, m: rows, n: g.keys, k: g.depth, alpha: g.scale,
+                       q + (pair * g.queries + first) * g.depth, k + pair * g.keys * g.depth, beta: 0, s)
+            for row in 0..<rows {
                 let line = s + row * g.keys
                 Normalization.softmaxRow(line, into: line, count: g.keys, logarithm: false)
             }
-            Gemm.sgemm(transposeA: false, transposeB: false, m: g.queries, n: g.valueDepth, k: g.keys, alpha: 1,
-                       s, v + item * g.keys * g.valueDepth, beta: 0, output + item * g.queries * g.valueDepth)
+            Gemm.sgemm(transposeA: false, transposeB: false, m: rows, n: g.valueDepth, k: g.keys, alpha: 1,
+                       s, v + pair * g.keys * g.valueDepth, beta: 0, output + (pair * g.queries + first) * g.valueDepth)
         }
+        let items = g.count * blocks
         if g.slots == 1 {
-            for item in 0..<g.count { pair(item, scores) }
+            for index in 0..<items { item(index, scores) }
             return
         }
         // One single-threaded product per thread beats OpenBLAS splitting each small product.
         Gemm.withSingleThreadedBLAS {
             DispatchQueue.concurrentPerform(iterations: g.slots) { slot in
                 let s = scores + slot * g.queries * g.keys
-                for item in (g.count * slot / g.slots)..<(g.count * (slot + 1) / g.slots) { pair(item, s) }
+                for index in (items * slot / g.slots)..<(items * (slot + 1) / g.slots) { item(index, s) }
             }
         }
     }

@@ -1,3 +1,4 @@
+import CVectorMath
 import Foundation
 
 /// Batch normalisation (inference), layer normalisation, softmax and log-softmax.
@@ -202,6 +203,7 @@ public enum Normalization {
     @inline(__always)
     static func softmaxRow(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count n: Int,
                            logarithm: Bool) {
+        if !logarithm && VectorMath.hasAVX2 { return serkd_softmax_row_avx2(source, target, n) }
         let largest = Reductions.maximum(source, count: n)
         if logarithm {
             // Shift first (in place if y is x), then sum the exponentials a block at a time so the
@@ -212,8 +214,7 @@ public enum Normalization {
                 var total: Float = 0, start = 0
                 while start < n {
                     let width = min(256, n - start)
-                    for i in 0..<width { block[i] = VectorMath.exp(target[start + i]) }
-                    total += Reductions.sum(block, count: width)
+                    total += VectorMath.exponentials(of: target + start, into: block, count: width, shift: 0)
                     start += width
                 }
                 return total
@@ -221,8 +222,7 @@ public enum Normalization {
             let shift = Foundation.log(total)
             for i in 0..<n { target[i] -= shift }
         } else {
-            for i in 0..<n { target[i] = VectorMath.exp(source[i] - largest) }
-            let scale = 1 / Reductions.sum(target, count: n)
+            let scale = 1 / VectorMath.exponentials(of: source, into: target, count: n, shift: largest)
             for i in 0..<n { target[i] *= scale }
         }
     }

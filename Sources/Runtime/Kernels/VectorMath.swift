@@ -22,8 +22,21 @@
 //
 // NaN propagates through every function; ±inf map to the functions' limits.
 
+import CVectorMath
+
 /// Vectorisable float32 approximations of exp, erf, tanh and the functions built from them.
 enum VectorMath {
+    /// Whether the CPU runs the AVX2 + FMA kernels of CVectorMath.
+    static let hasAVX2 = serkd_vector_has_avx2() != 0
+
+    /// y[i] = e^(x[i] − shift) for i < count, and their sum; `y` may be `x`. Eight lanes with fused
+    /// multiply-adds where the CPU has AVX2 (10–15× the four-lane loop on a Zen 5), else `exp`'s loop.
+    static func exponentials(of x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
+        if hasAVX2 { return serkd_exp_shifted_sum_avx2(x, y, count, shift) }
+        for i in 0..<count { y[i] = exp(x[i] - shift) }
+        return Reductions.sum(UnsafePointer(y), count: count)
+    }
+
     /// eˣ. Range reduction x = k·ln2 + r with |r| ≤ ln2/2, a degree-7 polynomial for eʳ, and 2ᵏ
     /// applied as two factors so results down to the smallest subnormal come out right.
     @inline(__always)
