@@ -22,10 +22,22 @@ public final class Executor {
     /// Where oneDNN convolutions keep their inputs and outputs in blocked layout, one at a time.
     private let convolutionScratch: TensorStorage?
 
+    /// What an executor may assume about the plan's persistent tensors that no step writes.
+    public enum FrozenWeights: Sendable {
+        /// Nothing: every op runs on serkd's kernels.
+        case none
+        /// They never change (an inference plan): oneDNN's convolutions and matmuls keep them in
+        /// their own layouts, packed once here.
+        case packed
+        /// They never change (a training step's teacher), but cost no second copy: oneDNN's matmuls
+        /// read them where they are (on AVX-512 as fast as packed ones, and the teacher's size in
+        /// memory less), and convolutions stay on serkd's kernels (see `Backend`).
+        case inPlace
+    }
+
     /// Prepares `plan` for running over `communicator`'s ranks; allocates its arena. `frozenWeights`
-    /// promises that the plan's persistent tensors read by its steps never change after this (an
-    /// inference plan, a frozen teacher): kernels may then keep them in their own layouts, prepared once here.
-    public init(_ plan: Plan, frozenWeights: Bool = false, communicator: Communicator = .solo) {
+    /// says what kernels may assume about the weights no step writes.
+    public init(_ plan: Plan, frozenWeights: FrozenWeights = .none, communicator: Communicator = .solo) {
         _ = BLAS.selection
         self.plan = plan
         self.communicator = communicator
@@ -41,7 +53,7 @@ public final class Executor {
         // A step's second operand is frozen when the caller says so, it is a persistent tensor and no step writes it.
         let written = Set(plan.steps.flatMap { $0.results })
         func frozenSecondOperand(_ step: Step) -> UnsafePointer<Float>? {
-            guard frozenWeights, step.operands.count > 1 else { return nil }
+            guard frozenWeights != .none, step.operands.count > 1 else { return nil }
             let weight = step.operands[1]
             guard case .persistent = plan.buffers[weight.index].location, !written.contains(weight) else { return nil }
             return UnsafePointer(addresses[weight.index].assumingMemoryBound(to: Float.self))
@@ -50,10 +62,10 @@ public final class Executor {
         for (index, step) in plan.steps.enumerated() {
             guard let weights = frozenSecondOperand(step) else { continue }
             switch step.kernel {
-            case .conv2d(let geometry) where Backend.convolution(geometry, weightsFrozen: true) == .oneDNN:
+            case .conv2d(let geometry) where Backend.convolution(geometry, weightsFrozen: frozenWeights == .packed) == .oneDNN:
                 convolutions[index] = DNNLConvolution(geometry, frozenWeights: weights)
             case .gemm(let geometry) where Backend.linear(geometry, weightsFrozen: true) == .oneDNN:
-                matmuls[index] = DNNLMatmul(geometry, frozenWeights: weights)
+                matmuls[index] = DNNLMatmul(geometry, frozenWeights: weights, packed: frozenWeights == .packed)
             default: break
             }
         }

@@ -25,7 +25,7 @@ enum InferenceBenchmark {
         }
         let compiled = try Pipeline.compile(graph.frozen())
         let (plan, memory) = (compiled.plan, compiled.memory)
-        let executor = Executor(plan, frozenWeights: true)
+        let executor = Executor(plan, frozenWeights: .packed)
         var generator = SystemRandomNumberGenerator()
         let inputs = graph.inputs.map { id -> Tensor in
             let type = graph.type(of: id)

@@ -63,7 +63,7 @@ enum Infer {
         let labels = try labelsPath.map(ClassScores.labels(file:)) ?? model.labels
         let inputName = inputPath ?? imagePaths[0]
         let expected = model.input
-        let executor = Executor(model.plan, frozenWeights: true)
+        let executor = Executor(model.plan, frozenWeights: .packed)
 
         let batches = try Batching(input: input, modelInput: expected, path: inputName)
         var outputs: [Tensor] = []

@@ -16,13 +16,13 @@ import Testing
         let input = try NumPyFile.read("\(Self.models)/tiny_resnet.input.npy")
         let graph = try ONNXImport.graph(fromFile: "\(Self.models)/tiny_resnet.onnx", options: .init(batch: input.shape[0]))
         let plan = try Pipeline.compile(graph.frozen()).plan
-        let frozen = try Executor(plan, frozenWeights: true).run([input])[0].floats
+        let frozen = try Executor(plan, frozenWeights: .packed).run([input])[0].floats
         let plain = try Executor(plan).run([input])[0].floats
         let scale = max(1, plain.map(abs).max() ?? 0)
         #expect(frozen.count == plain.count)
         #expect(zip(frozen, plain).allSatisfy { abs($0 - $1) <= 1e-5 * scale })
         // Twice from one executor: the packed weights are reused, not re-read.
-        let executor = Executor(plan, frozenWeights: true)
+        let executor = Executor(plan, frozenWeights: .packed)
         // The convolutions after layers 2 and 3 (first and downsample convolution of the next layer)
         // read the residual sum in oneDNN's layout, and each layer's second convolution the first's
         // output where their layouts agree (all four on AVX2, three on AVX-512). Layer 1's sum is not
@@ -58,7 +58,7 @@ import Testing
     func residualSumsStayBlocked(pooled: Bool) throws {
         let plan = try Pipeline.compile(try Graph(text: Self.residualGraph(pooled: pooled))).plan
         let input = Tensor((0..<1024).map { Float($0 % 17) * 0.125 - 1 }, shape: [1, 16, 8, 8])
-        let executor = Executor(plan, frozenWeights: true)
+        let executor = Executor(plan, frozenWeights: .packed)
         // b reads a, c reads relu(b + a); with the pool reading relu(b + a) as NCHW, the group {a, b, sum} is not kept.
         #expect(executor.blockedHandoffs == (pooled ? 0 : 2))
         for (ours, theirs) in zip(try executor.run([input]), try Executor(plan).run([input])) {
@@ -72,7 +72,7 @@ import Testing
         let input = try NumPyFile.read("\(Self.models)/tiny_deit_distilled.input.npy")
         let graph = try ONNXImport.graph(fromFile: "\(Self.models)/tiny_deit_distilled.onnx", options: .init(batch: input.shape[0]))
         let plan = try Pipeline.compile(graph.frozen()).plan
-        let executor = Executor(plan, frozenWeights: true)
+        let executor = Executor(plan, frozenWeights: .packed)
         let onDNNL = plan.steps.indices.filter { if case .gemm = plan.steps[$0].kernel { executor.backend(ofStep: $0) == .oneDNN } else { false } }
         #expect(onDNNL.isEmpty == (OneDNN.library == nil))
         let frozen = try executor.run([input]), plain = try Executor(plan).run([input])

@@ -94,6 +94,17 @@ import Testing
         try checkLossesAndGradients(fixture, outputs, label: "reference")
     }
 
+    @Test("the step as the trainer runs it (the frozen teacher's linear layers on oneDNN) matches PyTorch", arguments: ["vit", "resnet"])
+    func trainerExecutorMatchesPyTorch(_ name: String) throws {
+        let fixture = try Case(name)
+        let plan = try Pipeline.compile(fixture.step.graph).plan
+        let executor = Executor(plan, frozenWeights: .inPlace)
+        let onOneDNN = plan.steps.indices.filter { executor.backend(ofStep: $0) == .oneDNN }
+        #expect(onOneDNN.isEmpty == (OneDNN.library == nil))
+        #expect(onOneDNN.allSatisfy { if case .gemm = plan.steps[$0].kernel { true } else { false } })
+        try checkLossesAndGradients(fixture, try executor.run(fixture.inputs), label: "trainer")
+    }
+
     @Test(arguments: ["vit", "resnet"])
     func compiledStepMatchesPyTorchIncludingTheUpdate(_ name: String) throws {
         let fixture = try Case(name)

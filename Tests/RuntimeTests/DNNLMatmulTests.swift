@@ -2,7 +2,7 @@
 import Tensor
 import Testing
 
-/// oneDNN's matmul with packed weights against serkd's GEMM (OpenBLAS) and a float64 product.
+/// oneDNN's matmul with packed or in-place weights against serkd's GEMM (OpenBLAS) and a float64 product.
 @Suite(.enabled(if: OneDNN.library != nil, "oneDNN (libdnnl.so.2) is not loaded"))
 struct DNNLMatmulTests {
     struct Case: Sendable, CustomTestStringConvertible {
@@ -17,13 +17,14 @@ struct DNNLMatmulTests {
         Case(a: [1, 70], b: [70, 17], transposeB: false, bias: true, activation: .relu),
     ]
 
-    @Test("linear layers match the float64 product within 1e-5 of the output's scale, and OpenBLAS's result", arguments: cases)
-    func matches(c: Case) throws {
+    @Test("linear layers, with weights packed or read in place, match the float64 product within 1e-5 of the output's scale, and OpenBLAS's result",
+          arguments: cases, [true, false])
+    func matches(c: Case, packed: Bool) throws {
         var noise = Noise(seed: 31)
         let a = noise.tensor(Shape(c.a)), b = noise.tensor(Shape(c.b))
         let g = Gemm.Geometry(a: c.a, b: c.b, transposeB: c.transposeB, epilogue: Epilogue(bias: c.bias ? .perColumn : .none, activation: c.activation))
         let bias = noise.tensor([g.n])
-        let matmul = try #require(DNNLMatmul(g, frozenWeights: b.f32))
+        let matmul = try #require(DNNLMatmul(g, frozenWeights: b.f32, packed: packed))
         let rows = g.m, dnnl = Tensor(zeros: .float32, [rows, g.n]), openBLAS = Tensor(zeros: .float32, [rows, g.n])
         try matmul.run(a.f32, bias: c.bias ? bias.f32 : nil, into: dnnl.f32)
         Gemm.multiply(g, a.f32, b.f32, bias: c.bias ? bias.f32 : nil, into: openBLAS.f32)

@@ -3,10 +3,12 @@ import Foundation
 import Tensor
 
 /// A linear layer, C = A·B (+ bias per column, then the fused activation), through oneDNN's matmul
-/// with B frozen and packed once into the layout oneDNN's kernel reads (`format_tag::any`).
+/// with B frozen: packed once into the layout oneDNN's kernel reads (`format_tag::any`), or read as
+/// serkd stores it where a packed copy would cost too much memory (a training step's teacher).
 ///
 /// A and C stay row-major where serkd keeps them, so no activation is reordered; the win is the
-/// packed weights (OpenBLAS packs B again on every call) and the epilogue done while C is in cache.
+/// packed weights (OpenBLAS packs B again on every call), oneDNN's AVX-512 kernels, and the
+/// epilogue done while C is in cache.
 public final class DNNLMatmul {
     /// The geometry's primitive, shared by every product of that geometry.
     final class Primitives {
@@ -16,19 +18,20 @@ public final class DNNLMatmul {
         let bias: OneDNN.MemoryDescriptor?
         let weightsIn: OneDNN.Primitive?
 
-        init(_ context: OneDNN.Context, _ g: Gemm.Geometry, postOps: [OneDNN.PostOp]) throws {
+        init(_ context: OneDNN.Context, _ g: Gemm.Geometry, postOps: [OneDNN.PostOp], packing: Bool) throws {
             let plain = Int32(SERKD_DNNL_TAG_AB)
             source = try .init([g.m, g.k], tag: plain)
             // B is k×n, or stored n×k when transposed: the same k×n matrix with swapped strides.
             plainWeights = try .init([g.k, g.n], tag: g.transposeB ? Int32(SERKD_DNNL_TAG_BA) : plain)
             destination = try .init([g.m, g.n], tag: plain)
-            let anyWeights = try OneDNN.MemoryDescriptor([g.k, g.n], tag: Int32(SERKD_DNNL_TAG_ANY))
+            // Packed: the layout oneDNN's kernel reads; otherwise B as serkd stores it.
+            let weightsLayout = packing ? try OneDNN.MemoryDescriptor([g.k, g.n], tag: Int32(SERKD_DNNL_TAG_ANY)) : plainWeights
             let biasDescriptor = g.epilogue.bias == .perColumn ? try OneDNN.MemoryDescriptor([1, g.n], tag: plain) : nil
             bias = biasDescriptor
             let attributes = postOps.isEmpty ? nil : try OneDNN.Attributes(eltwise: postOps)
-            let (s, d) = (source, destination)
+            let (s, d, w) = (source, destination, weightsLayout)
             let descriptor = try OneDNN.PrimitiveDescriptor(context, attributes: attributes) { op in
-                var (sr, wr, dr) = (s.raw, anyWeights.raw, d.raw)
+                var (sr, wr, dr) = (s.raw, w.raw, d.raw)
                 if var br = biasDescriptor?.raw { return serkd_dnnl_matmul_desc_init(&op, &sr, &wr, &br, &dr) }
                 return serkd_dnnl_matmul_desc_init(&op, &sr, &wr, nil, &dr)
             }
@@ -38,7 +41,12 @@ public final class DNNLMatmul {
         }
     }
 
-    private static let cache = OneDNN.PrimitiveCache<Gemm.Geometry, Primitives>()
+    private struct Key: Hashable {
+        var geometry: Gemm.Geometry
+        var packed: Bool
+    }
+
+    private static let cache = OneDNN.PrimitiveCache<Key, Primitives>()
 
     /// The product this computes.
     public let geometry: Gemm.Geometry
@@ -59,12 +67,14 @@ public final class DNNLMatmul {
             && geometry.epilogue.bias != .perRow && OneDNN.postOps(for: geometry.epilogue.activation) != nil
     }
 
-    /// Prepares the product with `weights` (B, as the geometry stores it) frozen and packed now; nil
-    /// when oneDNN is not loaded or cannot compute the geometry.
-    public init?(_ geometry: Gemm.Geometry, frozenWeights: UnsafePointer<Float>) {
+    /// Prepares the product with `weights` (B, as the geometry stores it) frozen: packed now into a
+    /// copy this object owns, or, unless `packed`, read where they are on every call. Nil when
+    /// oneDNN is not loaded or cannot compute the geometry.
+    public init?(_ geometry: Gemm.Geometry, frozenWeights: UnsafePointer<Float>, packed: Bool = true) {
         guard Self.supports(geometry), let context = OneDNN.context,
               let postOps = OneDNN.postOps(for: geometry.epilogue.activation) else { return nil }
-        guard let primitives = Self.cache.value(for: geometry, make: { try? Primitives(context, geometry, postOps: postOps) }) else { return nil }
+        guard let primitives = Self.cache.value(for: Key(geometry: geometry, packed: packed),
+                                                make: { try? Primitives(context, geometry, postOps: postOps, packing: packed) }) else { return nil }
         self.geometry = geometry
         self.primitives = primitives
         self.context = context
