@@ -22,21 +22,22 @@ public final class Executor {
     /// Where oneDNN convolutions keep their inputs and outputs in blocked layout, one at a time.
     private let convolutionScratch: TensorStorage?
 
-    /// What an executor may assume about the plan's persistent tensors that no step writes.
+    /// Which of the plan's weights (persistent tensors read as a kernel's second operand) oneDNN may take.
     public enum FrozenWeights: Sendable {
-        /// Nothing: every op runs on serkd's kernels.
+        /// None: every op runs on serkd's kernels.
         case none
-        /// They never change (an inference plan): oneDNN's convolutions and matmuls keep them in
-        /// their own layouts, packed once here.
+        /// Those no step writes, which never change after this (an inference plan): oneDNN's
+        /// convolutions and matmuls keep them in their own layouts, packed once here.
         case packed
-        /// They never change (a training step's teacher), but cost no second copy: oneDNN's matmuls
-        /// read them where they are (on AVX-512 as fast as packed ones, and the teacher's size in
-        /// memory less), and convolutions stay on serkd's kernels (see `Backend`).
+        /// All of them, read where they are on every run, so they may change between runs (a
+        /// training step: the student's as the optimizer updates them, the teacher's): oneDNN's
+        /// matmuls only, convolutions stay on serkd's kernels (see `Backend`). No packed copy, which
+        /// for a ViT-B teacher would cost 344 MB; on AVX-512 packing was no faster.
         case inPlace
     }
 
     /// Prepares `plan` for running over `communicator`'s ranks; allocates its arena. `frozenWeights`
-    /// says what kernels may assume about the weights no step writes.
+    /// says which weights oneDNN's kernels may take, and how.
     public init(_ plan: Plan, frozenWeights: FrozenWeights = .none, communicator: Communicator = .solo) {
         _ = BLAS.selection
         self.plan = plan
@@ -50,17 +51,24 @@ public final class Executor {
             }
         }
         self.addresses = addresses
-        // A step's second operand is frozen when the caller says so, it is a persistent tensor and no step writes it.
-        let written = Set(plan.steps.flatMap { $0.results })
-        func frozenSecondOperand(_ step: Step) -> UnsafePointer<Float>? {
+        // Persistent tensors that some step writes: optimizer updates write them in place, under
+        // buffers of their own, so they are recognised by location.
+        let written = Set(plan.steps.flatMap(\.results).compactMap { id -> Int? in
+            guard case .persistent(let index, _) = plan.buffers[id.index].location else { return nil }
+            return index
+        })
+        // A step's second operand, when it is a persistent weight oneDNN may take: any, read in place;
+        // only one no step writes, packed.
+        func weightOperand(_ step: Step) -> UnsafePointer<Float>? {
             guard frozenWeights != .none, step.operands.count > 1 else { return nil }
             let weight = step.operands[1]
-            guard case .persistent = plan.buffers[weight.index].location, !written.contains(weight) else { return nil }
+            guard case .persistent(let index, _) = plan.buffers[weight.index].location,
+                  frozenWeights == .inPlace || !written.contains(index) else { return nil }
             return UnsafePointer(addresses[weight.index].assumingMemoryBound(to: Float.self))
         }
         var convolutions: [Int: DNNLConvolution] = [:], matmuls: [Int: DNNLMatmul] = [:]
         for (index, step) in plan.steps.enumerated() {
-            guard let weights = frozenSecondOperand(step) else { continue }
+            guard let weights = weightOperand(step) else { continue }
             switch step.kernel {
             case .conv2d(let geometry) where Backend.convolution(geometry, weightsFrozen: frozenWeights == .packed) == .oneDNN:
                 convolutions[index] = DNNLConvolution(geometry, frozenWeights: weights)

@@ -48,7 +48,7 @@ public final class Trainer {
         let shard = Shard(communicator.rank, of: communicator.size)
         let compiled = try plan.map { try CompiledStep(planFile: $0, config: config) } ?? CompiledStep(config: local, shard: shard)
         step = compiled
-        // The teacher's linear layers run on oneDNN, reading its weights where they are.
+        // Linear layers run on oneDNN, reading the student's and the teacher's weights where they are.
         executor = Executor(compiled.plan, frozenWeights: .inPlace, communicator: communicator)
 
         let normalization = Normalization(mean: config.student.mean, std: config.student.std)

@@ -39,7 +39,7 @@ enum TrainStepBenchmark {
         let compiled = try Pipeline.compile(step.graph, options: .init(disabledPasses: disabled, adoptsState: true))
         let compileSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
-        // As `Trainer` runs the step: the teacher's linear layers on oneDNN, reading its weights where they are.
+        // As `Trainer` runs the step: linear layers on oneDNN, reading the weights where they are.
         let executor = Executor(compiled.plan, frozenWeights: .inPlace)
         let imageType = step.graph.type(of: step.graph.inputs[0])
         var generator = SystemRandomNumberGenerator()

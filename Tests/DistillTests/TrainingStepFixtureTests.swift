@@ -94,7 +94,7 @@ import Testing
         try checkLossesAndGradients(fixture, outputs, label: "reference")
     }
 
-    @Test("the step as the trainer runs it (the frozen teacher's linear layers on oneDNN) matches PyTorch", arguments: ["vit", "resnet"])
+    @Test("the step as the trainer runs it (linear layers on oneDNN, weights read in place) matches PyTorch", arguments: ["vit", "resnet"])
     func trainerExecutorMatchesPyTorch(_ name: String) throws {
         let fixture = try Case(name)
         let plan = try Pipeline.compile(fixture.step.graph).plan
@@ -103,6 +103,23 @@ import Testing
         #expect(onOneDNN.isEmpty == (OneDNN.library == nil))
         #expect(onOneDNN.allSatisfy { if case .gemm = plan.steps[$0].kernel { true } else { false } })
         try checkLossesAndGradients(fixture, try executor.run(fixture.inputs), label: "trainer")
+    }
+
+    @Test("packing takes only weights no step writes: the teacher's, never those the optimizer updates in place", arguments: ["vit", "resnet"])
+    func packingLeavesUpdatedWeightsAlone(_ name: String) throws {
+        let plan = try Pipeline.compile(try Case(name).step.graph).plan
+        func persistentIndex(_ id: BufferID) -> Int? {
+            if case .persistent(let index, _) = plan.buffers[id.index].location { index } else { nil }
+        }
+        let written = Set(plan.steps.flatMap(\.results).compactMap(persistentIndex))
+        #expect(!written.isEmpty)
+        let executor = Executor(plan, frozenWeights: .packed)
+        let packed = plan.steps.indices.filter { executor.backend(ofStep: $0) == .oneDNN }
+        #expect(packed.isEmpty == (OneDNN.library == nil))
+        for index in packed {
+            let weight = try #require(persistentIndex(plan.steps[index].operands[1]))
+            #expect(!written.contains(weight), "step \(plan.steps[index].label) packs a weight the step updates")
+        }
     }
 
     @Test(arguments: ["vit", "resnet"])

@@ -1,10 +1,10 @@
 /// Which backend runs an op: serkd's own kernels over OpenBLAS, or oneDNN. One rule per op class.
 ///
-/// oneDNN runs only ops whose weights are frozen (inference plans, a training step's teacher): their
-/// weights are packed once, which is where most of its advantage lies. In training steps the frozen
-/// teacher's linear layers run on oneDNN, but convolutions keep serkd's kernels: their backward
-/// convolutions are serkd's, and a teacher forward on oneDNN moves the ResNet fixture's distance
-/// loss by 1.3e-5 relative, outside the 1e-5 the PyTorch fixtures allow.
+/// In inference plans oneDNN runs convolutions and linear layers with their frozen weights packed
+/// once, which on AVX2 is where most of its advantage lies. In training steps it runs the linear
+/// layers only, reading the weights in place (`Executor.FrozenWeights`); convolutions keep serkd's
+/// kernels: their backward convolutions are serkd's, and a teacher forward on oneDNN moves the
+/// ResNet fixture's distance loss by 1.3e-5 relative, outside the 1e-5 the PyTorch fixtures allow.
 ///
 /// The rules come from `serkd-bench conv` and `serkd-bench linear` (2 Zen 3 cores, AVX2, alternating
 /// runs). They stay rules, not constants, so that a class where OpenBLAS wins on some machine can be
