@@ -29,10 +29,11 @@ public final class Executor {
         /// Those no step writes, which never change after this (an inference plan): oneDNN's
         /// convolutions and matmuls keep them in their own layouts, packed once here.
         case packed
-        /// All of them, read where they are on every run, so they may change between runs (a
-        /// training step: the student's as the optimizer updates them, the teacher's): oneDNN's
-        /// matmuls only, convolutions stay on serkd's kernels (see `Backend`). No packed copy, which
-        /// for a ViT-B teacher would cost 344 MB; on AVX-512 packing was no faster.
+        /// All of them for matmuls, read where they are on every run, so they may change between runs
+        /// (a training step: the student's as the optimizer updates them, the teacher's); no packed
+        /// copy, which for a ViT-B teacher would cost 344 MB, and on AVX-512 packing was no faster.
+        /// Convolutions whose weights no step writes (the teacher's) go to oneDNN, packed, only where
+        /// `Backend.trainingStepConvolutions` says.
         case inPlace
     }
 
@@ -58,19 +59,20 @@ public final class Executor {
             return index
         })
         // A step's second operand, when it is a persistent weight oneDNN may take: any, read in place;
-        // only one no step writes, packed.
-        func weightOperand(_ step: Step) -> UnsafePointer<Float>? {
+        // only one no step writes, packed. Nil for the rest.
+        func weightOperand(_ step: Step) -> (pointer: UnsafePointer<Float>, frozen: Bool)? {
             guard frozenWeights != .none, step.operands.count > 1 else { return nil }
             let weight = step.operands[1]
             guard case .persistent(let index, _) = plan.buffers[weight.index].location,
                   frozenWeights == .inPlace || !written.contains(index) else { return nil }
-            return UnsafePointer(addresses[weight.index].assumingMemoryBound(to: Float.self))
+            return (UnsafePointer(addresses[weight.index].assumingMemoryBound(to: Float.self)), !written.contains(index))
         }
         var convolutions: [Int: DNNLConvolution] = [:], matmuls: [Int: DNNLMatmul] = [:]
         for (index, step) in plan.steps.enumerated() {
-            guard let weights = weightOperand(step) else { continue }
+            guard let (weights, frozen) = weightOperand(step) else { continue }
             switch step.kernel {
-            case .conv2d(let geometry) where Backend.convolution(geometry, weightsFrozen: frozenWeights == .packed) == .oneDNN:
+            case .conv2d(let geometry) where frozen && (frozenWeights == .packed || Backend.trainingStepConvolutions)
+                && Backend.convolution(geometry, weightsFrozen: true) == .oneDNN:
                 convolutions[index] = DNNLConvolution(geometry, frozenWeights: weights)
             case .gemm(let geometry) where Backend.linear(geometry, weightsFrozen: true) == .oneDNN:
                 matmuls[index] = DNNLMatmul(geometry, frozenWeights: weights, packed: frozenWeights == .packed)
