@@ -19,6 +19,8 @@ public final class Executor {
     private let convolutions: [Int: DNNLConvolution]
     /// The oneDNN matmul of each step that has one.
     private let matmuls: [Int: DNNLMatmul]
+    /// The oneDNN attention of each step that has one.
+    private let attentions: [Int: DNNLAttention]
     /// Where oneDNN convolutions keep their inputs and outputs in blocked layout, one at a time.
     private let convolutionScratch: TensorStorage?
 
@@ -81,6 +83,13 @@ public final class Executor {
         }
         self.convolutions = convolutions
         self.matmuls = matmuls
+        var attentions: [Int: DNNLAttention] = [:]
+        if frozenWeights == .packed {
+            for (index, step) in plan.steps.enumerated() {
+                if case .attention(let geometry) = step.kernel, Backend.attention(geometry) == .oneDNN { attentions[index] = DNNLAttention(geometry) }
+            }
+        }
+        self.attentions = attentions
         let regions = BlockedRegions(plan, convolutions: convolutions)
         for index in regions.blockedOutputs { convolutions[index]!.passesBlockedOutput = true }
         for index in regions.blockedInputs { convolutions[index]!.takesBlockedInput = true }
@@ -95,7 +104,7 @@ public final class Executor {
 
     /// The backend that runs step `index`.
     public func backend(ofStep index: Int) -> Backend {
-        convolutions[index] != nil || matmuls[index] != nil ? .oneDNN : .openBLAS
+        convolutions[index] != nil || matmuls[index] != nil || attentions[index] != nil ? .oneDNN : .openBLAS
     }
 
     /// Runs the plan on `inputs` (in plan input order) and returns copies of its outputs.
@@ -219,6 +228,10 @@ public final class Executor {
             case .loss(let kernel):
                 kernel.run(x, y)
             case .attention(let geometry):
+                if let attention = attentions[index], let workspace {
+                    try attention.run(queries: f(x[0]), keys: f(x[1]), values: f(x[2]), output: fm(y[0]), workspace: workspace)
+                    break
+                }
                 FusedAttention.run(geometry, queries: f(x[0]), keys: f(x[1]), values: f(x[2]), output: fm(y[0]), workspace: workspace)
             case .fusedElementwise(let geometry):
                 FusedElementwise.run(geometry, inputs: x.map(f), output: fm(y[0]), workspace: workspace)

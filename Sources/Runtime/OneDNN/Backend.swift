@@ -49,6 +49,12 @@ public enum Backend: String, Sendable, CaseIterable {
     /// ResNet-101 step at batch 8 took 1092 ms this way against 1689 ms on serkd's convolutions.
     public static var trainingStepConvolutions: Bool { OneDNN.library?.isa.hasPrefix("avx512") == true }
 
+    /// The backend for attention in an inference plan: oneDNN's batched matmul (a chunk of heads
+    /// per call) where its kernels are AVX-512 ones, twice the width of OpenBLAS's AVX2 kernel.
+    public static func attention(_ geometry: FusedAttention.Geometry) -> Backend {
+        OneDNN.library?.isa.hasPrefix("avx512") == true ? .oneDNN : .openBLAS
+    }
+
     /// The backend for a product whose B operand is a frozen weight matrix. oneDNN 2.6's matmul on
     /// AVX2 ("gemm:jit", B packed once) measured 1.07–1.41× OpenBLAS on the linear layers of ViT-B,
     /// DeiT-S/Ti and 1.4–2.0× on ResNet's classifier at batch 2 and 8 (`serkd-bench linear`, a quiet
