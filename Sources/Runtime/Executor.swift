@@ -34,8 +34,8 @@ public final class Executor {
         /// All of them for matmuls, read where they are on every run, so they may change between runs
         /// (a training step: the student's as the optimizer updates them, the teacher's); no packed
         /// copy, which for a ViT-B teacher would cost 344 MB, and on AVX-512 packing was no faster.
-        /// Convolutions whose weights no step writes (the teacher's) go to oneDNN, packed, only where
-        /// `Backend.trainingStepConvolutions` says.
+        /// Convolutions whose weights no step writes (the teacher's) go to oneDNN, packed. Each only
+        /// where `Backend.trainingStepLinearLayers` and `Backend.trainingStepConvolutions` say.
         case inPlace
     }
 
@@ -76,7 +76,8 @@ public final class Executor {
             case .conv2d(let geometry) where frozen && (frozenWeights == .packed || Backend.trainingStepConvolutions)
                 && Backend.convolution(geometry, weightsFrozen: true) == .oneDNN:
                 convolutions[index] = DNNLConvolution(geometry, frozenWeights: weights)
-            case .gemm(let geometry) where Backend.linear(geometry, weightsFrozen: true) == .oneDNN:
+            case .gemm(let geometry) where (frozenWeights == .packed || Backend.trainingStepLinearLayers)
+                && Backend.linear(geometry, weightsFrozen: true) == .oneDNN:
                 matmuls[index] = DNNLMatmul(geometry, frozenWeights: weights, packed: frozenWeights == .packed)
             default: break
             }

@@ -17,10 +17,11 @@ func printVersion() {
     if OneDNN.library == nil {
         print("backends: serkd's kernels and OpenBLAS for every op")
     } else {
-        func list(_ items: [String]) -> String { items.dropLast().joined(separator: ", ") + (items.count > 1 ? " and " : "") + items.last! }
+        func list(_ items: [String]) -> String { items.dropLast().joined(separator: ", ") + (items.count > 1 ? " and " : "") + (items.last ?? "") }
         let inference = list(["convolutions", "linear layers"] + (Backend.attention(probe) == .oneDNN ? ["attention"] : []))
-        let training = list(["linear layers"] + (Backend.trainingStepConvolutions ? ["the teacher's convolutions"] : []))
-        print("backends: oneDNN for the \(inference) of inference plans and the \(training) of training steps, serkd's kernels and OpenBLAS for the rest")
+        let training = list((Backend.trainingStepLinearLayers ? ["linear layers"] : []) + (Backend.trainingStepConvolutions ? ["the teacher's convolutions"] : []))
+        print("backends: oneDNN for the \(inference) of inference plans" + (training.isEmpty ? "" : " and the \(training) of training steps")
+              + ", serkd's kernels and OpenBLAS for the rest")
     }
     print("mpi: \(Communicator.availability)")
 }

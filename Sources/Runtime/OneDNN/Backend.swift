@@ -42,6 +42,12 @@ public enum Backend: String, Sendable, CaseIterable {
         }
     }
 
+    /// Whether a training step's linear layers run on oneDNN's matmul, reading their weights in
+    /// place. Measured on AVX-512 only (Zen 5: the DeiT-Ti ← ViT-B step at batch 8 went from 2093 to
+    /// 1282 ms, OpenBLAS's AVX2 kernel at 190 GFLOP/s against oneDNN's 380); on AVX2 the in-place
+    /// matmul has not been measured against OpenBLAS, so training there keeps OpenBLAS.
+    public static var trainingStepLinearLayers: Bool { OneDNN.library?.isa.hasPrefix("avx512") == true }
+
     /// Whether a training step's frozen convolutions (the teacher's) run on oneDNN. Only where its
     /// kernels are AVX-512 ones: there the ResNet fixture's RKD distance loss lands 2.5e-6 from
     /// PyTorch's (serkd's own kernels: 2.1e-6), inside the 2.8e-6 (1e-5 relative) the fixture
