@@ -85,9 +85,9 @@ public final class Executor {
         self.convolutions = convolutions
         self.matmuls = matmuls
         var attentions: [Int: DNNLAttention] = [:]
-        if frozenWeights == .packed {
+        if frozenWeights == .packed, Backend.attention == .oneDNN {
             for (index, step) in plan.steps.enumerated() {
-                if case .attention(let geometry) = step.kernel, Backend.attention(geometry) == .oneDNN { attentions[index] = DNNLAttention(geometry) }
+                if case .attention(let geometry) = step.kernel { attentions[index] = DNNLAttention(geometry) }
             }
         }
         self.attentions = attentions

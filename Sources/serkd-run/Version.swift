@@ -6,8 +6,6 @@ import Runtime
 /// Prints what a bug report needs: serkd's version, the CPU, which BLAS kernel was chosen and why,
 /// which ops oneDNN runs (with its ISA), and whether MPI is available.
 func printVersion() {
-    // The attention rule depends on the machine, not the geometry.
-    let probe = FusedAttention.Geometry(count: 1, queries: 1, keys: 1, depth: 1, valueDepth: 1, scale: 1, keysTransposed: false)
     let blas = BLAS.selection
     print("serkd-run \(Tool.version)")
     print("cpu: \(String(cString: serkd_cpu_brand()).trimmingCharacters(in: .whitespaces)), \(Parallel.threadCount) threads")
@@ -18,7 +16,7 @@ func printVersion() {
         print("backends: serkd's kernels and OpenBLAS for every op")
     } else {
         func list(_ items: [String]) -> String { items.dropLast().joined(separator: ", ") + (items.count > 1 ? " and " : "") + (items.last ?? "") }
-        let inference = list(["convolutions", "linear layers"] + (Backend.attention(probe) == .oneDNN ? ["attention"] : []))
+        let inference = list(["convolutions", "linear layers"] + (Backend.attention == .oneDNN ? ["attention"] : []))
         let training = list((Backend.trainingStepLinearLayers ? ["linear layers"] : []) + (Backend.trainingStepConvolutions ? ["the teacher's convolutions"] : []))
         print("backends: oneDNN for the \(inference) of inference plans" + (training.isEmpty ? "" : " and the \(training) of training steps")
               + ", serkd's kernels and OpenBLAS for the rest")

@@ -22,7 +22,7 @@ import Testing
         let expected = try reference(.attention(scale: 0.35, keysTransposed: keysTransposed), [q, k, v])
         expectClose(output, expected, tolerance: 1e-6)
         // oneDNN's batched matmuls, a chunk of pairs at a time (the last chunk shorter for 3 pairs).
-        guard Backend.attention(geometry) == .oneDNN else { return }
+        guard Backend.attention == .oneDNN else { return }
         let attention = try #require(DNNLAttention(geometry))
         let onOneDNN = Tensor(zeros: .float32, [pairs, tq, dv])
         try withWorkspace(geometry.workspaceBytes) { workspace in

@@ -46,20 +46,21 @@ public enum Backend: String, Sendable, CaseIterable {
     /// place. Measured on AVX-512 only (Zen 5: the DeiT-Ti ← ViT-B step at batch 8 went from 2093 to
     /// 1282 ms, OpenBLAS's AVX2 kernel at 190 GFLOP/s against oneDNN's 380); on AVX2 the in-place
     /// matmul has not been measured against OpenBLAS, so training there keeps OpenBLAS.
-    public static var trainingStepLinearLayers: Bool { OneDNN.library?.isa.hasPrefix("avx512") == true }
+    public static var trainingStepLinearLayers: Bool { hasAVX512Kernels }
 
     /// Whether a training step's frozen convolutions (the teacher's) run on oneDNN. Only where its
     /// kernels are AVX-512 ones: there the ResNet fixture's RKD distance loss lands 2.5e-6 from
     /// PyTorch's (serkd's own kernels: 2.1e-6), inside the 2.8e-6 (1e-5 relative) the fixture
     /// allows; oneDNN's AVX2 kernels put it 3.4e-6 away, outside. On a Zen 5 the ResNet-18 ←
     /// ResNet-101 step at batch 8 took 1092 ms this way against 1689 ms on serkd's convolutions.
-    public static var trainingStepConvolutions: Bool { OneDNN.library?.isa.hasPrefix("avx512") == true }
+    public static var trainingStepConvolutions: Bool { hasAVX512Kernels }
 
     /// The backend for attention in an inference plan: oneDNN's batched matmul (a chunk of heads
     /// per call) where its kernels are AVX-512 ones, twice the width of OpenBLAS's AVX2 kernel.
-    public static func attention(_ geometry: FusedAttention.Geometry) -> Backend {
-        OneDNN.library?.isa.hasPrefix("avx512") == true ? .oneDNN : .openBLAS
-    }
+    public static var attention: Backend { hasAVX512Kernels ? .oneDNN : .openBLAS }
+
+    /// Whether oneDNN is loaded and runs its AVX-512 kernels: the machines the rules above were measured on.
+    private static var hasAVX512Kernels: Bool { OneDNN.library?.isa.hasPrefix("avx512") == true }
 
     /// The backend for a product whose B operand is a frozen weight matrix. oneDNN 2.6's matmul on
     /// AVX2 ("gemm:jit", B packed once) measured 1.07–1.41× OpenBLAS on the linear layers of ViT-B,

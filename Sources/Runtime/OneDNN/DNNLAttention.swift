@@ -11,7 +11,8 @@ import Tensor
 /// for more pairs than threads.
 final class DNNLAttention {
     private struct Products {
-        let scores: OneDNN.Primitive, context: OneDNN.Primitive
+        /// scale·Q·Kᵀ, and the probabilities times V.
+        let scoring: OneDNN.Primitive, weighting: OneDNN.Primitive
         let q: OneDNN.Memory, k: OneDNN.Memory, s: OneDNN.Memory, v: OneDNN.Memory, o: OneDNN.Memory
 
         init(_ context: OneDNN.Context, _ g: FusedAttention.Geometry, pairs: Int) throws {
@@ -29,8 +30,8 @@ final class DNNLAttention {
                     return serkd_dnnl_matmul_desc_init(&op, &ar, &br, nil, &cr)
                 })
             }
-            scores = try matmul(qd, kd, sd, OneDNN.Attributes(eltwise: [(Int32(SERKD_DNNL_ELTWISE_LINEAR), g.scale, 0)]))
-            self.context = try matmul(sd, vd, od, nil)
+            scoring = try matmul(qd, kd, sd, OneDNN.Attributes(eltwise: [(Int32(SERKD_DNNL_ELTWISE_LINEAR), g.scale, 0)]))
+            weighting = try matmul(sd, vd, od, nil)
             (q, k, s, v, o) = (try .init(context, qd), try .init(context, kd), try .init(context, sd), try .init(context, vd), try .init(context, od))
         }
     }
@@ -62,13 +63,13 @@ final class DNNLAttention {
             try p.q.bind(queries + first * g.queries * g.depth)
             try p.k.bind(keys + first * g.keys * g.depth)
             try p.s.bind(UnsafeRawPointer(scores))
-            try p.scores.execute(context, [(src, p.q), (wei, p.k), (dst, p.s)])
+            try p.scoring.execute(context, [(src, p.q), (wei, p.k), (dst, p.s)])
             Parallel.forEach(pairs * g.queries, grain: 16) { rows in
                 for row in rows { Normalization.softmaxRow(scores + row * g.keys, into: scores + row * g.keys, count: g.keys, logarithm: false) }
             }
             try p.v.bind(values + first * g.keys * g.valueDepth)
             try p.o.bind(UnsafeRawPointer(output + first * g.queries * g.valueDepth))
-            try p.context.execute(context, [(src, p.s), (wei, p.v), (dst, p.o)])
+            try p.weighting.execute(context, [(src, p.s), (wei, p.v), (dst, p.o)])
             first += pairs
         }
     }
